@@ -1,0 +1,139 @@
+"""Configuration: a committed TOML file (see exportwatch.example.toml), overridable by environment
+variables. Secrets are never read from the file: GENESIS credentials come only from the
+environment (flows.genesis.credentials)."""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from flows.errors import ConfigError
+from flows.genesis.client import DEFAULT_BASE_URL
+from schemas.measures import MEASURES
+from warehouse.countries import countries
+
+ENV_CONFIG = "EXPORTWATCH_CONFIG"
+ENV_DB = "EXPORTWATCH_DB"
+ENV_API_URL = "GENESIS_API_URL"
+DEFAULT_CONFIG_FILE = Path("exportwatch.toml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenesisSettings(_Section):
+    api_url: str = DEFAULT_BASE_URL
+    language: Literal["de", "en"] = "de"
+    timeout_seconds: float = Field(60.0, gt=0)
+    max_in_flight: int = Field(3, ge=1, le=3, description="GENESIS allows at most 3 parallel requests per user.")
+    retry_attempts: int = Field(5, ge=1)
+    retry_backoff_seconds: float = Field(2.0, ge=0)
+    job_poll_seconds: float = Field(5.0, ge=0)
+    job_timeout_seconds: float = Field(3000.0, gt=0)
+    dialog_value_limit: int = Field(40_000, ge=12, description="Values per dialog request before GENESIS wants a job.")
+
+
+class WatchlistSettings(_Section):
+    table: str = Field("51000-0004", pattern=r"^51000-\d{4}$")
+    countries: list[str] = ["RU", "BY", "KG", "KZ", "AM", "GE", "UZ", "TR"]
+    measures: list[str] = ["WERTA", "WERTE"]
+    since: int = Field(2008, ge=1990)
+    revision_years: int = Field(2, ge=0, description="Re-request the current year and this many before it on every run.")
+
+    @field_validator("measures")
+    @classmethod
+    def _known_measures(cls, value: list[str]) -> list[str]:
+        unknown = [m for m in value if m not in MEASURES]
+        if unknown:
+            raise ValueError(f"unknown measure(s) {unknown}; known: {sorted(MEASURES)}")
+        return value
+
+
+class WarehouseSettings(_Section):
+    path: Path = Path("data/exportwatch.duckdb")
+    archive_dir: Path = Path("data/raw")
+    lock_timeout_seconds: float = Field(30.0, ge=0)
+
+
+class ScheduleSettings(_Section):
+    cron: str = "30 8 * * 1-5"
+    timezone: str = "Europe/Berlin"
+
+
+class Settings(BaseSettings):
+    """All settings. Environment variables EXPORTWATCH_<SECTION>__<KEY> override the file."""
+
+    model_config = SettingsConfigDict(env_prefix="EXPORTWATCH_", env_nested_delimiter="__", extra="forbid")
+
+    genesis: GenesisSettings = GenesisSettings()
+    watchlist: WatchlistSettings = WatchlistSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+def config_path(explicit: Path | None = None) -> Path | None:
+    """--config, else EXPORTWATCH_CONFIG, else ./exportwatch.toml if present, else embedded defaults."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG])
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+
+
+def load_settings(explicit: Path | None = None, *, db: Path | None = None) -> Settings:
+    path = config_path(explicit)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"Configuration file {path} not found (from --config or {ENV_CONFIG}).")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        settings = FileSettings() if path else Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors(include_url=False))
+        raise ConfigError(f"Invalid configuration{f' in {path}' if path else ''}: {problems}") from None
+    except ValueError as error:  # a TOML syntax error
+        raise ConfigError(f"Cannot read configuration file {path}: {error}") from None
+    if os.environ.get(ENV_API_URL):
+        settings.genesis.api_url = os.environ[ENV_API_URL]
+    if db is not None:
+        settings.warehouse.path = db
+    elif os.environ.get(ENV_DB):
+        settings.warehouse.path = Path(os.environ[ENV_DB])
+    resolve_countries(settings.watchlist.countries)
+    return settings
+
+
+def resolve_countries(values: list[str]) -> tuple[str, ...]:
+    """ISO alpha-2 codes or STLAH keys -> STLAH keys, in the given order, without duplicates."""
+    table = countries()
+    by_iso = {c.iso2: c.code for c in table.values() if c.iso2}
+    resolved: list[str] = []
+    for value in values:
+        text = value.strip().upper()
+        code = text if text in table else by_iso.get(text)
+        if code is None:
+            raise ConfigError(
+                f"Unknown country {value!r}: use an ISO 3166 alpha-2 code (e.g. RU) or a STLAH key (e.g. STLAH075); "
+                f"see the countries table."
+            )
+        if code not in resolved:
+            resolved.append(code)
+    if not resolved:
+        raise ConfigError("No countries to watch: set [watchlist] countries or pass --country.")
+    return tuple(resolved)

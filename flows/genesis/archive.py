@@ -1,0 +1,108 @@
+"""The raw archive: every response body GENESIS sends, kept on disk under its sha256.
+
+Bodies are streamed to disk (never held whole in memory) and named by their hash, never by a
+server-supplied file name. manifest.jsonl lists every fetch: when, which request (form fields
+only, no credentials), HTTP status, content type, hash and size.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+_KINDS = {"zip": ".zip", "json": ".json", "html": ".html", "other": ".bin"}
+
+
+@dataclass(frozen=True)
+class ArchivedResponse:
+    endpoint: str
+    form: dict[str, str]
+    http_status: int
+    content_type: str
+    kind: str  # zip | json | html | other
+    sha256: str
+    size_bytes: int
+    path: Path
+    relative_path: str
+    fetched_at: datetime  # UTC, naive
+
+
+def sniff_kind(head: bytes, content_type: str) -> str:
+    """Decide by the first bytes, with the Content-Type only as a tie-breaker."""
+    stripped = head.lstrip()
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if stripped.startswith((b"{", b"[")):
+        return "json"
+    if stripped[:1] == b"<" or "html" in content_type:
+        return "html"
+    if "zip" in content_type:
+        return "zip"
+    return "other"
+
+
+class ResponseArchive:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._manifest_lock = threading.Lock()
+
+    def store(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        endpoint: str,
+        form: dict[str, str],
+        http_status: int,
+        content_type: str,
+        fetched_at: datetime,
+    ) -> ArchivedResponse:
+        incoming = self.root / "incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        fd, tmp_name = tempfile.mkstemp(dir=incoming, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    if len(head) < 64:
+                        head += chunk[: 64 - len(head)]
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            sha = digest.hexdigest()
+            kind = sniff_kind(head, content_type)
+            relative = f"{sha[:2]}/{sha}{_KINDS[kind]}"
+            final = self.root / relative
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, final)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        archived = ArchivedResponse(
+            endpoint, dict(form), http_status, content_type, kind, sha, size, final, relative, fetched_at
+        )
+        self._append_manifest(archived)
+        return archived
+
+    def _append_manifest(self, archived: ArchivedResponse) -> None:
+        line = json.dumps(
+            {
+                "fetched_at": archived.fetched_at.isoformat(),
+                "endpoint": archived.endpoint,
+                "form": archived.form,
+                "http_status": archived.http_status,
+                "content_type": archived.content_type,
+                "sha256": archived.sha256,
+                "size_bytes": archived.size_bytes,
+                "path": archived.relative_path,
+            },
+            sort_keys=True,
+        )
+        with self._manifest_lock, open(self.root / "manifest.jsonl", "a", encoding="utf-8") as manifest:
+            manifest.write(line + "\n")

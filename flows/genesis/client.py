@@ -1,0 +1,290 @@
+"""HTTP client for GENESIS-Online: POST with form bodies, credentials in headers, JSON status
+envelopes with HTTP 200, ZIP flat files, background jobs. Every response is archived first and
+classified after, so nothing the server sent is lost even when it is unusable."""
+
+import json
+import logging
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from flows.errors import GenesisError, GenesisStatusError, GenesisTransportError, TableTooBig
+from flows.genesis.archive import ArchivedResponse, ResponseArchive
+from flows.genesis.credentials import Credentials
+from flows.genesis.request import TableRequest
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://www-genesis.destatis.de/genesisWS/rest/2020/"
+RETRYABLE_HTTP = {429, 500, 502, 503, 504}
+STATUS_NO_NEWER_DATA = 50
+STATUS_TOO_BIG = 98
+STATUS_JOB_CREATED = 99
+STATUS_NO_OBJECTS = 104
+STATUS_TOO_MANY_REQUESTS = 6
+STATUS_PARAMETER_ADJUSTED = 22
+GENESIS_TIMEZONE = ZoneInfo("Europe/Berlin")  # `stand` is read as German local time
+_JOB_NAME = re.compile(r"(\S+_\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    backoff_seconds: float = 2.0
+    max_backoff_seconds: float = 60.0
+    jitter: float = 0.5
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        base = min(self.backoff_seconds * 2**attempt, self.max_backoff_seconds)
+        base *= 1 + random.uniform(-self.jitter, self.jitter)
+        return max(base, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class JobPolicy:
+    poll_seconds: float = 5.0
+    timeout_seconds: float = 3000.0
+
+
+@dataclass
+class TableOutcome:
+    """What a table request produced: data files, or GENESIS' word that nothing changed."""
+
+    responses: list[ArchivedResponse] = field(default_factory=list)
+    unchanged: bool = False
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def envelope(response: ArchivedResponse) -> dict:
+    try:
+        return json.loads(response.path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise GenesisError(f"GENESIS sent a JSON body that does not parse ({error})", archived=str(response.path)) from None
+
+
+def status_of(body: dict) -> tuple[int, str, str]:
+    status = body.get("Status")
+    if isinstance(status, dict):
+        return int(status.get("Code", -1)), str(status.get("Content", "")), str(status.get("Type", ""))
+    return -1, str(status or body), ""
+
+
+class GenesisClient:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        archive: ResponseArchive,
+        *,
+        http: httpx.Client | None = None,
+        timeout_seconds: float = 60.0,
+        retry: RetryPolicy = RetryPolicy(),
+        job: JobPolicy = JobPolicy(),
+        max_in_flight: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._credentials = credentials
+        self.archive = archive
+        self._http = http or httpx.Client(timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 15.0)))
+        self.retry = retry
+        self.job = job
+        self._in_flight = threading.BoundedSemaphore(max_in_flight)
+        self._sleep = sleep
+        self._count_lock = threading.Lock()
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def can_run_jobs(self) -> bool:
+        return not self._credentials.is_token
+
+    # -- one POST, archived, retried -----------------------------------------------------------
+
+    def post(self, endpoint: str, form: dict[str, str], *, table: str | None = None, describe: str | None = None) -> ArchivedResponse:
+        """POST form to endpoint; retry transport faults, 429/5xx and status 6 with back-off."""
+        describe = describe or f"{endpoint} name={form.get('name', '')}"
+        last_reason = ""
+        for attempt in range(self.retry.attempts):
+            try:
+                return self._post_once(endpoint, form, table=table, describe=describe)
+            except _Retry as retry:
+                last_reason = retry.reason
+                if attempt + 1 < self.retry.attempts:
+                    delay = self.retry.delay(attempt, retry.retry_after)
+                    log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)", describe, retry.reason, delay, attempt + 2, self.retry.attempts)
+                    self._sleep(delay)
+        raise GenesisTransportError(
+            f"no usable answer after {self.retry.attempts} attempts; last: {last_reason}",
+            table=table,
+            request=describe,
+            hint=f"GENESIS at {self.base_url} may be down or overloaded; the next scheduled run will try again.",
+        )
+
+    def _post_once(self, endpoint: str, form: dict[str, str], *, table: str | None, describe: str) -> ArchivedResponse:
+        url = self.base_url + endpoint
+        with self._in_flight:
+            with self._count_lock:
+                self.requests_sent += 1
+            try:
+                with self._http.stream("POST", url, data=form, headers=self._credentials.headers()) as response:
+                    archived = self.archive.store(
+                        response.iter_bytes(),
+                        endpoint=endpoint,
+                        form=form,
+                        http_status=response.status_code,
+                        content_type=response.headers.get("content-type", ""),
+                        fetched_at=datetime.now(UTC).replace(tzinfo=None),
+                    )
+                    retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+            except httpx.TimeoutException as error:
+                raise _Retry(f"timed out ({type(error).__name__})") from None
+            except httpx.TransportError as error:
+                raise _Retry(f"connection failed ({type(error).__name__}: {error})") from None
+        if archived.http_status in RETRYABLE_HTTP:
+            raise _Retry(f"HTTP {archived.http_status}", retry_after)
+        if archived.http_status != 200:
+            raise GenesisError(
+                f"GENESIS answered HTTP {archived.http_status}",
+                table=table, request=describe, archived=str(archived.path),
+                hint="Check [genesis] api_url in the configuration.",
+            )
+        if archived.kind == "html":
+            raise GenesisError(
+                "GENESIS answered an HTML page: endpoint moved or maintenance",
+                table=table, request=describe, archived=str(archived.path),
+                hint=f"Check that [genesis] api_url ({self.base_url}) is still the REST endpoint, or try again later.",
+            )
+        if archived.kind == "json":
+            code, content, _ = status_of(envelope(archived))
+            if code == STATUS_TOO_MANY_REQUESTS:
+                raise _Retry(f"GENESIS status 6 (too many parallel requests): {content}")
+        return archived
+
+    # -- services --------------------------------------------------------------------------------
+
+    def logincheck(self) -> tuple[bool, str]:
+        response = self.post("helloworld/logincheck", {"language": "de"}, describe="helloworld/logincheck")
+        if response.kind != "json":
+            raise GenesisError("helloworld/logincheck did not answer JSON", archived=str(response.path))
+        body = envelope(response)
+        status = str(body.get("Status", ""))
+        return "erfolgreich" in status or "successful" in status.lower(), status
+
+    def tablefile(self, request: TableRequest, *, stand: datetime | None = None) -> TableOutcome:
+        """One dialog request. Raises TableTooBig on status 98 so the caller can split or run a job."""
+        form = request.form()
+        if stand is not None:
+            form["stand"] = format_stand(stand)
+        response = self.post("data/tablefile", form, table=request.table, describe=request.describe())
+        if response.kind == "zip":
+            return TableOutcome([response])
+        code, content, kind = status_of(envelope(response)) if response.kind == "json" else (-1, "", "")
+        context = dict(table=request.table, request=request.describe(), archived=str(response.path))
+        if code == STATUS_NO_NEWER_DATA:
+            return TableOutcome(unchanged=True)
+        if code == STATUS_PARAMETER_ADJUSTED and stand is not None:
+            # GENESIS rejected our `stand` and says so instead of sending the file: ask again without it.
+            log.warning("%s: GENESIS adjusted a parameter (%s); requesting again without stand", request.describe(), content)
+            return self.tablefile(request)
+        if code == STATUS_TOO_BIG:
+            raise TableTooBig(code, content, **context)
+        if code in (90, STATUS_NO_OBJECTS):
+            raise GenesisStatusError(
+                code, content, hint="The table or the selection (countries, measures, years) does not exist: check [watchlist].", **context
+            )
+        if code == 12:
+            raise GenesisStatusError(code, content, hint="The credentials may not use this service.", **context)
+        raise GenesisStatusError(code, content or f"unexpected {response.kind} answer", **context)
+
+    def tablefile_job(self, request: TableRequest) -> TableOutcome:
+        """Background job: job=true -> status 99 with the job name -> poll catalogue/results -> data/resultfile."""
+        if not self.can_run_jobs:
+            raise GenesisError(
+                "the table is too big for a dialog request and a token cannot start background jobs",
+                table=request.table, request=request.describe(),
+                hint="Set GENESIS_USERNAME and GENESIS_PASSWORD to allow jobs.",
+            )
+        form = request.form() | {"job": "true"}
+        started = self.post("data/tablefile", form, table=request.table, describe=request.describe() + " job=true")
+        code, content, _ = status_of(envelope(started)) if started.kind == "json" else (-1, "", "")
+        context = dict(table=request.table, request=request.describe() + " job=true", archived=str(started.path))
+        if code != STATUS_JOB_CREATED or not _JOB_NAME.search(content):
+            raise GenesisStatusError(code, content or "no job was created", **context)
+        job_name = _JOB_NAME.search(content).group(1)
+        self._wait_for_job(job_name, request)
+        result_form = request.form() | {"name": job_name}
+        result = self.post("data/resultfile", result_form, table=request.table, describe=f"data/resultfile name={job_name}")
+        if result.kind != "zip":
+            code, content, _ = status_of(envelope(result)) if result.kind == "json" else (-1, "", "")
+            raise GenesisStatusError(code, content or "no file", table=request.table, request=f"data/resultfile name={job_name}", archived=str(result.path))
+        return TableOutcome([result])
+
+    def _wait_for_job(self, job_name: str, request: TableRequest) -> None:
+        deadline = time.monotonic() + self.job.timeout_seconds
+        form = {"selection": job_name, "area": "user", "pagelength": "1"}
+        while True:
+            polled = self.post("catalogue/results", form, table=request.table, describe=f"catalogue/results selection={job_name}")
+            body = envelope(polled)
+            code, content, _ = status_of(body)
+            if code == 0 and any(item.get("Code") == job_name for item in body.get("List") or []):
+                return
+            if code not in (0, STATUS_NO_OBJECTS):
+                raise GenesisStatusError(code, content, table=request.table, request=f"catalogue/results selection={job_name}", archived=str(polled.path))
+            if time.monotonic() >= deadline:
+                raise GenesisError(
+                    f"background job {job_name} not finished after {self.job.timeout_seconds:g} s",
+                    table=request.table, request=request.describe(),
+                    hint="The result stays on the server; a later run starts a new job. Raise [genesis] job_timeout_seconds for very big tables.",
+                )
+            self._sleep(self.job.poll_seconds)
+
+
+def fetch_table(client: GenesisClient, request: TableRequest, *, stand: datetime | None = None) -> TableOutcome:
+    """Fetch a request of any size: dialog first; if too big, a job (user + password) or halves (token)."""
+    try:
+        return client.tablefile(request, stand=stand)
+    except TableTooBig:
+        if client.can_run_jobs:
+            return client.tablefile_job(request)
+        parts = request.split()
+        if not parts:
+            raise
+        log.info("%s is too big for one dialog request; splitting it in two", request.describe())
+        outcomes = [fetch_table(client, part, stand=stand) for part in parts]
+        return TableOutcome(
+            responses=[response for outcome in outcomes for response in outcome.responses],
+            unchanged=all(outcome.unchanged for outcome in outcomes),
+        )
+
+
+def format_stand(moment: datetime) -> str:
+    """A naive UTC timestamp as GENESIS' `stand` (dd.mm.yyyy hh:mm, German local time)."""
+    return moment.replace(tzinfo=UTC).astimezone(GENESIS_TIMEZONE).strftime("%d.%m.%Y %H:%M")
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        try:
+            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+        except (TypeError, ValueError):
+            return None

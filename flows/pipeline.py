@@ -1,0 +1,243 @@
+"""The update pipeline as plain functions: plan -> fetch -> stage and validate -> load -> report.
+
+Prefect flows (flows/update_trade.py) run these same functions as tasks by passing `step`; tests
+call them directly. Nothing here holds the warehouse open longer than one short read or one load.
+"""
+
+import logging
+import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from flows.config import Settings, resolve_countries
+from flows.errors import ExportwatchError, GenesisError, ValidationFailed
+from flows.genesis.archive import ArchivedResponse, ResponseArchive
+from flows.genesis.client import GenesisClient, JobPolicy, RetryPolicy, TableOutcome, fetch_table
+from flows.genesis.credentials import Credentials
+from flows.genesis.flatfile import extract_flat_csv, stage_flat_file
+from flows.genesis.request import TableRequest, plan_years
+from warehouse import queries
+from warehouse.batch import Batch, FetchRecord, RawResponse
+from warehouse.connection import open_warehouse
+from warehouse.load import load, record_quality_issues, record_run
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Step = Callable[[Callable[..., T]], Callable[..., T]]
+
+
+def run_directly(fn: Callable[..., T]) -> Callable[..., T]:
+    return fn
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    request: TableRequest
+    stand: datetime | None  # send as `stand`: GENESIS answers 50 if nothing changed since
+
+
+@dataclass(frozen=True)
+class FetchedRequest:
+    planned: PlannedRequest
+    outcome: TableOutcome
+
+
+@dataclass
+class UpdateReport:
+    run_id: str
+    status: str  # loaded | unchanged
+    requests: int
+    rows_inserted: int = 0
+    rows_closed: int = 0
+    load_ts: datetime | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def new(self) -> list[dict[str, Any]]:
+        return [c for c in self.changes if c["change"] == "new"]
+
+    @property
+    def revised(self) -> list[dict[str, Any]]:
+        return [c for c in self.changes if c["change"] == "revised"]
+
+
+def build_client(settings: Settings, credentials: Credentials, **overrides: Any) -> GenesisClient:
+    g = settings.genesis
+    return GenesisClient(
+        g.api_url,
+        credentials,
+        ResponseArchive(settings.warehouse.archive_dir),
+        timeout_seconds=g.timeout_seconds,
+        retry=RetryPolicy(attempts=g.retry_attempts, backoff_seconds=g.retry_backoff_seconds),
+        job=JobPolicy(poll_seconds=g.job_poll_seconds, timeout_seconds=g.job_timeout_seconds),
+        max_in_flight=g.max_in_flight,
+        **overrides,
+    )
+
+
+# -- plan ----------------------------------------------------------------------------------------
+
+
+def plan_update(
+    settings: Settings,
+    *,
+    countries: list[str] | None = None,
+    since: int | None = None,
+    today: date | None = None,
+) -> list[PlannedRequest]:
+    """The requests of one run: the revision window always (with `stand`), older years only
+    until they have been fetched once, or on every run where --since is given."""
+    w = settings.watchlist
+    today = today or datetime.now(UTC).date()
+    codes = resolve_countries(countries or w.countries)
+    with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+        state = queries.fetch_state(con, w.table)
+        open_year = queries.earliest_open_year(con, w.table)
+    window_start = today.year - w.revision_years
+    if open_year is not None:
+        window_start = min(window_start, open_year)
+    first_year = since if since is not None else w.since
+    window_start = max(window_start, first_year)
+
+    def requests(first: int, last: int) -> list[TableRequest]:
+        return plan_years(
+            w.table, codes, tuple(w.measures), first, last,
+            language=settings.genesis.language, value_limit=settings.genesis.dialog_value_limit,
+        )
+
+    plan = [PlannedRequest(r, state.get(r.key)) for r in requests(window_start, today.year)]
+    for r in requests(first_year, window_start - 1):
+        if since is not None or r.key not in state:
+            plan.append(PlannedRequest(r, None))
+    return plan
+
+
+# -- fetch ---------------------------------------------------------------------------------------
+
+
+def fetch_planned(client: GenesisClient, plan: list[PlannedRequest], max_in_flight: int = 3) -> list[FetchedRequest]:
+    """Fetch every planned request, at most max_in_flight at once (the client enforces it too)."""
+    with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
+        outcomes = list(pool.map(lambda p: fetch_table(client, p.request, stand=p.stand), plan))
+    return [FetchedRequest(p, o) for p, o in zip(plan, outcomes)]
+
+
+# -- stage and validate --------------------------------------------------------------------------
+
+
+def stage_responses(fetched: list[FetchedRequest], staging_dir: Path) -> tuple[list[Batch], list[FetchRecord]]:
+    """Unzip, parse and validate every response outside the warehouse lock. Any failure raises
+    before anything is loaded."""
+    batches: list[Batch] = []
+    records: list[FetchRecord] = []
+    for item in fetched:
+        request = item.planned.request
+        for response in item.outcome.responses:
+            batches.append(stage_response(response, request, staging_dir))
+        if not item.outcome.unchanged:
+            last = item.outcome.responses[-1] if item.outcome.responses else None
+            records.append(
+                FetchRecord(
+                    request.key, request.table, request.form(),
+                    last.fetched_at if last else datetime.now(UTC).replace(tzinfo=None),
+                    last.sha256 if last else None,
+                )
+            )
+    return batches, records
+
+
+def stage_response(response: ArchivedResponse, request: TableRequest, staging_dir: Path) -> Batch:
+    context = dict(table=request.table, request=request.describe(), archived=str(response.path))
+    csv_path = extract_flat_csv(response.path, staging_dir, name=response.sha256, context=context)
+    parquet = staging_dir / f"{response.sha256}.parquet"
+    rows = stage_flat_file(csv_path, parquet, table_code=request.table, language=request.language, context=context)
+    csv_path.unlink(missing_ok=True)
+    raw = RawResponse(
+        request_key=request.key,
+        table_code=request.table,
+        endpoint=response.endpoint,
+        request=response.form,
+        fetched_at=response.fetched_at,
+        sha256=response.sha256,
+        size_bytes=response.size_bytes,
+        content_type=response.content_type,
+        archive_path=response.relative_path,
+    )
+    return Batch(raw=raw, observations=parquet, rows=rows)
+
+
+# -- load ----------------------------------------------------------------------------------------
+
+
+def load_batches(
+    settings: Settings,
+    batches: list[Batch],
+    records: list[FetchRecord],
+    *,
+    run_id: str,
+    started_at: datetime,
+    requests: int,
+) -> UpdateReport:
+    load_ts = datetime.now(UTC).replace(tzinfo=None)
+    with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+        result = load(con, batches, records, run_id=run_id, started_at=started_at, load_ts=load_ts, requests=requests)
+        changes = queries.changes_at(con, load_ts) if result.rows_inserted else []
+    status = "loaded" if result.rows_inserted or result.rows_closed else "unchanged"
+    return UpdateReport(run_id, status, requests, result.rows_inserted, result.rows_closed, load_ts, changes)
+
+
+def record_failure(settings: Settings, *, run_id: str, started_at: datetime, requests: int, error: Exception) -> None:
+    """Write the failed run (and validation failure cases) to the run log; the data tables stay as they were."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+            con.begin()
+            record_run(con, run_id, started_at, now, "failed", requests, 0, 0, str(error))
+            if isinstance(error, ValidationFailed):
+                sha = Path(error.archived or "").stem
+                record_quality_issues(
+                    con,
+                    [
+                        (now, run_id, error.table or "", sha, c["schema_name"], c["check_name"], c["column_name"], c["failure_case"], c["row_index"])
+                        for c in error.failure_cases
+                    ],
+                )
+            con.commit()
+    except Exception as logging_error:  # the original error matters more than its bookkeeping
+        log.error("could not record the failed run in the warehouse: %s", logging_error)
+
+
+# -- the whole run -------------------------------------------------------------------------------
+
+
+def run_update(
+    settings: Settings,
+    client: GenesisClient,
+    *,
+    countries: list[str] | None = None,
+    since: int | None = None,
+    run_id: str | None = None,
+    step: Step = run_directly,
+) -> UpdateReport:
+    run_id = run_id or uuid.uuid4().hex
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    staging_dir = settings.warehouse.path.parent / "staging" / run_id
+    requests_before = client.requests_sent
+    try:
+        plan = step(plan_update)(settings, countries=countries, since=since)
+        fetched = step(fetch_planned)(client, plan, settings.genesis.max_in_flight)
+        requests = client.requests_sent - requests_before
+        if all(item.outcome.unchanged for item in fetched):
+            log.info("GENESIS reports no newer data for any of %d request(s); nothing to load", len(fetched))
+            return UpdateReport(run_id, "unchanged", requests)
+        batches, records = step(stage_responses)(fetched, staging_dir)
+        return step(load_batches)(settings, batches, records, run_id=run_id, started_at=started_at, requests=requests)
+    except ExportwatchError as error:
+        record_failure(settings, run_id=run_id, started_at=started_at, requests=client.requests_sent - requests_before, error=error)
+        raise
+    finally:
+        shutil.rmtree(staging_dir, ignore_errors=True)

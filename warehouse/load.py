@@ -1,0 +1,132 @@
+"""Load validated batches into the warehouse: raw layer, vintage merge, fetch state, run log,
+all in one transaction. Loading the same responses again writes nothing."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from warehouse.batch import Batch, FetchRecord
+from warehouse.sql_files import read_sql, sql_names
+
+
+class DataCheckError(RuntimeError):
+    """A data test in warehouse/checks found violations; the load was rolled back."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    rows_inserted: int
+    rows_closed: int
+    responses_loaded: int
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    batches: list[Batch],
+    fetches: list[FetchRecord],
+    *,
+    run_id: str,
+    started_at: datetime,
+    load_ts: datetime,
+    requests: int,
+) -> LoadResult:
+    con.begin()
+    try:
+        new_batches = _register_raw_responses(con, batches, load_ts)
+        inserted, closed = _merge_observations(con, new_batches, load_ts)
+        _remember_fetches(con, fetches)
+        _run_data_checks(con)
+        status = "loaded" if inserted or closed else "unchanged"
+        record_run(con, run_id, started_at, load_ts, status, requests, inserted, closed, None)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return LoadResult(rows_inserted=inserted, rows_closed=closed, responses_loaded=len(new_batches))
+
+
+def _register_raw_responses(
+    con: duckdb.DuckDBPyConnection, batches: list[Batch], load_ts: datetime
+) -> list[tuple[int, Batch]]:
+    """Insert a raw_responses row per batch not loaded before (same body, same request)."""
+    next_id = con.execute("SELECT coalesce(max(raw_response_id), 0) + 1 FROM raw_responses").fetchone()[0]
+    registered = []
+    for batch in batches:
+        raw = batch.raw
+        seen = con.execute(
+            "SELECT 1 FROM raw_responses WHERE sha256 = ? AND request_key = ?", [raw.sha256, raw.request_key]
+        ).fetchone()
+        if seen:
+            continue
+        con.execute(
+            "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                next_id, raw.request_key, raw.table_code, raw.endpoint, json.dumps(raw.request, sort_keys=True),
+                raw.fetched_at, raw.sha256, raw.size_bytes, raw.content_type, raw.archive_path, load_ts,
+            ],
+        )
+        registered.append((next_id, batch))
+        next_id += 1
+    return registered
+
+
+def _merge_observations(
+    con: duckdb.DuckDBPyConnection, batches: list[tuple[int, Batch]], load_ts: datetime
+) -> tuple[int, int]:
+    if not batches:
+        return 0, 0
+    parts = " UNION ALL ".join(
+        f"SELECT *, {raw_id}::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)"
+        for raw_id, _ in batches
+    )
+    params: list[object] = []
+    for _, batch in batches:
+        params += [batch.raw.fetched_at, str(batch.observations)]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}", params)
+    con.execute(read_sql("load/stage_observations"))
+    closed = con.execute(read_sql("load/close_revised"), {"load_ts": load_ts}).fetchone()[0]
+    inserted = con.execute(read_sql("load/insert_new"), {"load_ts": load_ts}).fetchone()[0]
+    con.execute("DROP TABLE staged_observations")
+    con.execute("DROP TABLE batch_observations")
+    return int(inserted), int(closed)
+
+
+def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]) -> None:
+    for fetch in fetches:
+        con.execute("DELETE FROM fetch_state WHERE request_key = ?", [fetch.request_key])
+        con.execute(
+            "INSERT INTO fetch_state VALUES (?, ?, ?, ?, ?)",
+            [fetch.request_key, fetch.table_code, json.dumps(fetch.request, sort_keys=True), fetch.succeeded_at, fetch.sha256],
+        )
+
+
+def _run_data_checks(con: duckdb.DuckDBPyConnection) -> None:
+    for name in sql_names("checks"):
+        violations = con.execute(read_sql(name)).fetchmany(5)
+        if violations:
+            raise DataCheckError(f"Data test {name}.sql failed after merging; nothing was loaded. First rows: {violations}")
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    started_at: datetime,
+    finished_at: datetime,
+    status: str,
+    requests: int,
+    rows_inserted: int,
+    rows_closed: int,
+    error: str | None,
+) -> None:
+    con.execute(
+        "INSERT INTO update_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, started_at, finished_at, status, requests, rows_inserted, rows_closed, error],
+    )
+
+
+def record_quality_issues(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """rows: (detected_at, run_id, table_code, sha256, schema_name, check_name, column_name, failure_case, row_index)."""
+    if rows:
+        con.executemany("INSERT INTO quality_issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

@@ -1,0 +1,21 @@
+"""Read queries the pipeline and the CLI need, by name."""
+
+from datetime import datetime
+
+import duckdb
+
+from warehouse.sql_files import read_sql
+
+
+def fetch_state(con: duckdb.DuckDBPyConnection, table_code: str) -> dict[str, datetime]:
+    return dict(con.execute(read_sql("queries/fetch_state"), {"table_code": table_code}).fetchall())
+
+
+def earliest_open_year(con: duckdb.DuckDBPyConnection, table_code: str) -> int | None:
+    return con.execute(read_sql("queries/earliest_open_year"), {"table_code": table_code}).fetchone()[0]
+
+
+def changes_at(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> list[dict]:
+    relation = con.execute(read_sql("queries/changes_at"), {"load_ts": load_ts})
+    names = [d[0] for d in relation.description]
+    return [dict(zip(names, row)) for row in relation.fetchall()]
