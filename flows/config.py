@@ -34,6 +34,8 @@ class GenesisSettings(_Section):
     job_poll_seconds: float = Field(5.0, ge=0)
     job_timeout_seconds: float = Field(3000.0, gt=0)
     dialog_value_limit: int = Field(40_000, ge=12, description="Values per dialog request before GENESIS wants a job.")
+    fetch_task_retries: int = Field(2, ge=0, description="Prefect retries of the whole fetch when GENESIS stays unreachable.")
+    fetch_task_retry_delay_seconds: float = Field(60.0, ge=0)
 
 
 class WatchlistSettings(_Section):

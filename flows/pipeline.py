@@ -87,10 +87,12 @@ def plan_update(
     *,
     countries: list[str] | None = None,
     since: int | None = None,
+    until: int | None = None,
     today: date | None = None,
 ) -> list[PlannedRequest]:
     """The requests of one run: the revision window always (with `stand`), older years only
-    until they have been fetched once, or on every run where --since is given."""
+    until they have been fetched once, or on every run where --since is given. With `until`
+    (a backfill) exactly the years since..until, without `stand`."""
     w = settings.watchlist
     today = today or datetime.now(UTC).date()
     codes = resolve_countries(countries or w.countries)
@@ -109,6 +111,8 @@ def plan_update(
             language=settings.genesis.language, value_limit=settings.genesis.dialog_value_limit,
         )
 
+    if until is not None:
+        return [PlannedRequest(r, None) for r in requests(first_year, min(until, today.year))]
     plan = [PlannedRequest(r, state.get(r.key)) for r in requests(window_start, today.year)]
     for r in requests(first_year, window_start - 1):
         if since is not None or r.key not in state:
@@ -121,8 +125,17 @@ def plan_update(
 
 def fetch_planned(client: GenesisClient, plan: list[PlannedRequest], max_in_flight: int = 3) -> list[FetchedRequest]:
     """Fetch every planned request, at most max_in_flight at once (the client enforces it too)."""
+    done = 0
+
+    def fetch(planned: PlannedRequest) -> TableOutcome:
+        nonlocal done
+        outcome = fetch_table(client, planned.request, stand=planned.stand)
+        done += 1
+        log.info("fetched %d/%d: %s (%s)", done, len(plan), planned.request.describe(), "unchanged" if outcome.unchanged else f"{len(outcome.responses)} file(s)")
+        return outcome
+
     with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
-        outcomes = list(pool.map(lambda p: fetch_table(client, p.request, stand=p.stand), plan))
+        outcomes = list(pool.map(fetch, plan))
     return [FetchedRequest(p, o) for p, o in zip(plan, outcomes)]
 
 
@@ -220,6 +233,7 @@ def run_update(
     *,
     countries: list[str] | None = None,
     since: int | None = None,
+    until: int | None = None,
     run_id: str | None = None,
     step: Step = run_directly,
 ) -> UpdateReport:
@@ -228,7 +242,7 @@ def run_update(
     staging_dir = settings.warehouse.path.parent / "staging" / run_id
     requests_before = client.requests_sent
     try:
-        plan = step(plan_update)(settings, countries=countries, since=since)
+        plan = step(plan_update)(settings, countries=countries, since=since, until=until)
         fetched = step(fetch_planned)(client, plan, settings.genesis.max_in_flight)
         requests = client.requests_sent - requests_before
         if all(item.outcome.unchanged for item in fetched):

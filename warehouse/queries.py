@@ -19,3 +19,9 @@ def changes_at(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> list[dict]:
     relation = con.execute(read_sql("queries/changes_at"), {"load_ts": load_ts})
     names = [d[0] for d in relation.description]
     return [dict(zip(names, row)) for row in relation.fetchall()]
+
+
+def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
+    """Run warehouse/queries/<name>.sql; return column names and rows."""
+    relation = con.execute(read_sql(f"queries/{name}"), params or {})
+    return [d[0] for d in relation.description], relation.fetchall()

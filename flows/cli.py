@@ -1,0 +1,194 @@
+"""The `exportwatch` command line. Heavy imports (Prefect, DuckDB, pandas) happen inside the
+commands, so `exportwatch --help` answers at once."""
+
+import csv
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.errors import ExportwatchError
+from flows.prefect_env import configure_prefect
+
+app = typer.Typer(help="Watch German foreign trade (Destatis GENESIS-Online) in a DuckDB warehouse.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True)
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration (default: $EXPORTWATCH_CONFIG or ./exportwatch.toml).")]
+DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file (default: $EXPORTWATCH_DB or data/exportwatch.duckdb).")]
+CountryOption = Annotated[Optional[list[str]], typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several. Default: [watchlist] countries.")]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def fail(error: Exception) -> None:
+    errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.callback()
+def main() -> None:
+    configure_prefect()
+
+
+@app.command()
+def update(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    country: CountryOption = None,
+    since: Annotated[Optional[int], typer.Option(help="Request every year from this one on (every run where given).")] = None,
+) -> None:
+    """Fetch what GENESIS published or revised since the last run and load it."""
+    from flows.config import load_settings
+    from flows.genesis.credentials import require_credentials
+
+    try:
+        load_settings(config, db=db)
+        require_credentials()
+        from flows.update_trade import update_trade
+
+        result = update_trade(config=str(config) if config else None, db=str(db) if db else None, countries=country, since=since)
+    except ExportwatchError as error:
+        fail(error)
+    print_summary(result)
+
+
+@app.command()
+def backfill(
+    country: Annotated[list[str], typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several.")],
+    since: Annotated[int, typer.Option(help="First year.")],
+    until: Annotated[Optional[int], typer.Option(help="Last year (default: this year).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Load every year since..until for some countries, whatever was fetched before."""
+    from flows.config import load_settings
+    from flows.genesis.credentials import require_credentials
+
+    try:
+        load_settings(config, db=db)
+        require_credentials()
+        from flows.backfill import backfill as backfill_flow
+
+        result = backfill_flow(countries=country, since=since, until=until, config=str(config) if config else None, db=str(db) if db else None)
+    except ExportwatchError as error:
+        fail(error)
+    print_summary(result)
+
+
+def print_summary(result: dict) -> None:
+    console.print(
+        f"{result['status']}: {result['requests']} request(s), {result['rows_inserted']} row(s) inserted, "
+        f"{result['rows_closed']} closed by revisions; {result['new_months']} new and {result['revised_months']} revised month(s)."
+    )
+
+
+@app.command()
+def check(config: ConfigOption = None) -> None:
+    """Check that the GENESIS credentials work (helloworld/logincheck)."""
+    from flows.config import load_settings
+    from flows.genesis.credentials import require_credentials
+    from flows.pipeline import build_client
+
+    try:
+        settings = load_settings(config)
+        client = build_client(settings, require_credentials())
+        try:
+            ok, status = client.logincheck()
+        finally:
+            client.close()
+    except ExportwatchError as error:
+        fail(error)
+    if not ok:
+        fail(ExportwatchError(f"GENESIS at {settings.genesis.api_url} rejected the credentials: {status}"))
+    console.print(f"Credentials work at {settings.genesis.api_url}: {status}")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run, e.g. \"SELECT * FROM monthly_trade LIMIT 5\".")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
+) -> None:
+    """Run SQL against the warehouse, read-only."""
+    import duckdb
+
+    from flows.config import load_settings
+    from warehouse.connection import WarehouseLockedError, connect
+
+    try:
+        settings = load_settings(config, db=db)
+        con = connect(settings.warehouse.path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
+    except (ExportwatchError, WarehouseLockedError, FileNotFoundError) as error:
+        fail(error)
+    try:
+        relation = con.execute(query)
+        columns = [d[0] for d in relation.description] if relation.description else []
+        rows = relation.fetchall() if columns else []
+    except duckdb.Error as error:
+        fail(ExportwatchError(f"SQL error: {error}"))
+    finally:
+        con.close()
+    write_rows(columns, rows, format)
+
+
+def write_rows(columns: list[str], rows: list[tuple], format: OutputFormat) -> None:
+    if format is OutputFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif format is OutputFormat.json:
+        sys.stdout.write(json.dumps([dict(zip(columns, row)) for row in rows], default=str, indent=1) + "\n")
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+
+
+@app.command()
+def status(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Latest month and last revision per series, and the last runs."""
+    from flows.config import load_settings
+    from warehouse import queries
+    from warehouse.connection import WarehouseLockedError, connect
+
+    try:
+        settings = load_settings(config, db=db)
+        con = connect(settings.warehouse.path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
+    except (ExportwatchError, WarehouseLockedError, FileNotFoundError) as error:
+        fail(error)
+    try:
+        console.print(f"[bold]Series[/] in {settings.warehouse.path}")
+        write_rows(*queries.rows(con, "status_series"), OutputFormat.table)
+        console.print("[bold]Last runs[/]")
+        write_rows(*queries.rows(con, "status_runs"), OutputFormat.table)
+    finally:
+        con.close()
+
+
+@app.command()
+def demo(db: DbOption = None) -> None:
+    """Run the real update flow against a local GENESIS-protocol server with real (Eurostat) figures."""
+    from flows.demo.run import run_demo
+
+    try:
+        lines = run_demo(db)
+    except ExportwatchError as error:
+        fail(error)
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,72 @@
+"""The scheduled flow: fetch what GENESIS published since the last run and load it.
+
+plan requests -> fetch (retried) -> parse and validate -> load -> evaluate alerts -> artifact.
+Each step is a task wrapping a plain function of flows.pipeline; see that module for the logic.
+"""
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+from flows.config import Settings, load_settings
+from flows.genesis.credentials import require_credentials
+from flows.pipeline import UpdateReport, build_client, run_update
+from flows.report import render_markdown
+from flows.run_hooks import notify_failure
+from flows.tasks import prefect_step
+
+
+def run_flow_body(
+    settings: Settings,
+    *,
+    countries: list[str] | None,
+    since: int | None,
+    until: int | None = None,
+) -> UpdateReport:
+    """What update_trade and backfill share: one pipeline run with tasks, then the artifact."""
+    logger = get_run_logger()
+    client = build_client(settings, require_credentials())
+    try:
+        report = run_update(
+            settings,
+            client,
+            countries=countries,
+            since=since,
+            until=until,
+            run_id=str(flow_run.id or "") or None,
+            step=prefect_step(settings.genesis.fetch_task_retries, settings.genesis.fetch_task_retry_delay_seconds),
+        )
+    finally:
+        client.close()
+    logger.info(
+        "%s: %d request(s), %d row(s) inserted, %d closed by revisions, %d new and %d revised month(s)",
+        report.status, report.requests, report.rows_inserted, report.rows_closed, len(report.new), len(report.revised),
+    )
+    create_markdown_artifact(render_markdown(report), key="exportwatch-update", description="What this run changed")
+    return report
+
+
+@flow(name="update-trade", on_failure=[notify_failure])
+def update_trade(
+    config: str | None = None,
+    db: str | None = None,
+    countries: list[str] | None = None,
+    since: int | None = None,
+) -> dict:
+    """Update the warehouse with every month GENESIS published or revised since the last run."""
+    settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
+    report = run_flow_body(settings, countries=countries, since=since)
+    return summary(report)
+
+
+def summary(report: UpdateReport) -> dict:
+    return {
+        "status": report.status,
+        "requests": report.requests,
+        "rows_inserted": report.rows_inserted,
+        "rows_closed": report.rows_closed,
+        "new_months": len(report.new),
+        "revised_months": len(report.revised),
+    }
