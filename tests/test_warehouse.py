@@ -1,0 +1,134 @@
+"""The warehouse on its own: migrations, the data dictionary, idempotent loads, the single-writer lock."""
+
+import subprocess
+import sys
+from datetime import datetime
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from warehouse.batch import Batch, FetchRecord, RawResponse
+from warehouse.connection import WarehouseLockedError, connect, open_warehouse
+from warehouse.load import load
+from warehouse.migrate import migrate
+
+
+def make_batch(tmp_path, name: str, rows: list[tuple], fetched_at=datetime(2026, 11, 1, 8, 30)) -> Batch:
+    parquet = tmp_path / f"{name}.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE b (table_code VARCHAR, country_code VARCHAR, month DATE, measure VARCHAR, value DECIMAL(38,3), unit VARCHAR, symbol VARCHAR, quality VARCHAR)"
+    )
+    con.executemany("INSERT INTO b VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute(f"COPY b TO '{parquet}' (FORMAT parquet)")
+    con.close()
+    raw = RawResponse("key1", "51000-0004", "data/tablefile", {"name": "51000-0004"}, fetched_at, f"sha-{name}", 10, "application/zip", f"xx/sha-{name}.zip")
+    return Batch(raw, parquet, len(rows))
+
+
+ROW = ("51000-0004", "STLAH075", "2022-03-01", "WERTA", Decimal("1000000"), "EUR", None, "p")
+
+
+def run_load(con, batches, at):
+    return load(con, batches, [FetchRecord("key1", "51000-0004", {}, at, None)], run_id="r", started_at=at, load_ts=at, requests=1)
+
+
+def test_migrations_apply_once_and_views_exist(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        assert migrate(con) == []  # already applied by open_warehouse
+        names = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+        assert {"migrations/001_raw_responses", "migrations/002_observations"} <= names
+        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        assert {"monthly_trade", "revisions"} <= views
+        assert con.execute("SELECT count(*), count(iso2) FROM countries").fetchone() == (262, 244)
+
+
+def test_every_table_view_and_column_is_documented(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        undocumented_tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND comment IS NULL "
+            "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal AND comment IS NULL"
+        ).fetchall()
+        undocumented_columns = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND comment IS NULL AND table_name <> 'schema_migrations'"
+        ).fetchall()
+        macro = con.execute("SELECT comment FROM duckdb_functions() WHERE function_name = 'monthly_trade_as_of'").fetchone()
+    assert undocumented_tables == []
+    assert undocumented_columns == []
+    assert macro[0]
+
+
+def test_loading_the_same_response_twice_adds_nothing(tmp_path):
+    batch = make_batch(tmp_path, "a", [ROW])
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        first = run_load(con, [batch], datetime(2026, 11, 1, 9))
+        second = run_load(con, [batch], datetime(2026, 11, 2, 9))
+        rows = con.execute("SELECT count(*) FROM observations").fetchone()[0]
+        raws = con.execute("SELECT count(*) FROM raw_responses").fetchone()[0]
+    assert (first.rows_inserted, second.rows_inserted, second.rows_closed) == (1, 0, 0)
+    assert (rows, raws) == (1, 1)
+
+
+def test_an_identical_value_from_a_new_response_writes_no_vintage_but_a_quality_change_does(tmp_path):
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        run_load(con, [make_batch(tmp_path, "a", [ROW])], datetime(2026, 11, 1, 9))
+        same = run_load(con, [make_batch(tmp_path, "b", [ROW])], datetime(2026, 11, 2, 9))
+        final = run_load(con, [make_batch(tmp_path, "c", [ROW[:7] + ("e",)])], datetime(2026, 11, 3, 9))
+        history = con.execute("SELECT quality, valid_from, valid_to FROM observations ORDER BY valid_from").fetchall()
+    assert (same.rows_inserted, same.rows_closed) == (0, 0)
+    assert (final.rows_inserted, final.rows_closed) == (1, 1)
+    assert history == [("p", datetime(2026, 11, 1, 9), datetime(2026, 11, 3, 9)), ("e", datetime(2026, 11, 3, 9), None)]
+
+
+def test_a_failing_load_rolls_back_everything(tmp_path):
+    broken = make_batch(tmp_path, "a", [ROW])
+    broken.observations.write_bytes(b"not parquet")
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        with pytest.raises(duckdb.Error):
+            run_load(con, [broken], datetime(2026, 11, 1, 9))
+        counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("raw_responses", "observations", "fetch_state", "update_runs")]
+    assert counts == [0, 0, 0, 0]
+
+
+LOCK_HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_second_writer_waits_then_gets_a_clear_message(tmp_path):
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(WarehouseLockedError, match="in use by another process"):
+            connect(path, lock_timeout=0.5)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_writer_gets_the_file_once_the_other_process_lets_go(tmp_path):
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path), "1"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        con = connect(path, lock_timeout=20)
+        con.close()
+    finally:
+        holder.wait()
+
+
+def test_read_only_connection_refuses_writes(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with open_warehouse(path):
+        pass
+    con = connect(path, read_only=True)
+    with pytest.raises(duckdb.Error):
+        con.execute("DELETE FROM countries")
+    con.close()
