@@ -16,7 +16,8 @@ from flows.errors import ExportwatchError
 from flows.prefect_env import configure_prefect
 
 app = typer.Typer(help="Watch German foreign trade (Destatis GENESIS-Online) in a DuckDB warehouse.", no_args_is_help=True)
-console = Console(soft_wrap=True)
+# Piped output (files, other programs) gets wide tables instead of columns cut to 80 characters.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 errors = Console(stderr=True)
 
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration (default: $EXPORTWATCH_CONFIG or ./exportwatch.toml).")]

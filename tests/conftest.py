@@ -106,3 +106,44 @@ def shared_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (shared/ reference material sits beside the checkout only for developers and CI)")
     return path
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A temporary Prefect API (SQLite) for the whole session, heartbeats off (they add ~1 s per run)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@pytest.fixture
+def flow_env(settings, genesis, monkeypatch, tmp_path):
+    """Environment for running flows and commands: the fake server's URL, a token, the temp warehouse."""
+    monkeypatch.setenv("GENESIS_API_URL", genesis.base_url)
+    monkeypatch.setenv("GENESIS_TOKEN", TOKEN)
+    monkeypatch.delenv("GENESIS_USERNAME", raising=False)
+    monkeypatch.delenv("GENESIS_PASSWORD", raising=False)
+    config = tmp_path / "exportwatch.toml"
+    config.write_text(
+        f"""
+[genesis]
+retry_backoff_seconds = 0.01
+job_poll_seconds = 0.01
+timeout_seconds = 5
+fetch_task_retries = 0
+
+[watchlist]
+countries = ["RU", "KG"]
+since = 2019
+
+[warehouse]
+path = "{settings.warehouse.path}"
+archive_dir = "{settings.warehouse.archive_dir}"
+lock_timeout_seconds = 1
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EXPORTWATCH_CONFIG", str(config))
+    return config

@@ -1,0 +1,94 @@
+"""The exportwatch command as a user runs it: a real process, real HTTP to the fake server."""
+
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from flows.pipeline import run_update
+from tests.conftest import RU, TOKEN, series_value
+
+
+def exportwatch(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))}
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment, timeout=timeout)
+
+
+@pytest.fixture
+def loaded(settings, token_client):
+    run_update(settings, token_client)
+    return settings.warehouse.path
+
+
+def test_sql_answers_in_csv_and_json(loaded):
+    result = exportwatch("sql", "--db", str(loaded), "--format", "csv", "SELECT country_iso2, count(*) AS n FROM monthly_trade GROUP BY 1 ORDER BY 1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["country_iso2,n", "KG,186", "RU,186"]
+    result = exportwatch("sql", "--db", str(loaded), "--format", "json", "SELECT value_eur FROM monthly_trade WHERE country_iso2 = 'RU' AND flow = 'export' AND month = DATE '2022-03-01'")
+    assert f'"value_eur": "{series_value(RU, 2022, 3, "WERTA") * 1000}"' in result.stdout
+
+
+def test_sql_is_read_only(loaded):
+    result = exportwatch("sql", "--db", str(loaded), "DELETE FROM observations")
+    assert result.returncode == 1
+    assert "read-only" in result.stderr
+    assert duckdb.connect(str(loaded), read_only=True).execute("SELECT count(*) FROM observations").fetchone()[0] > 0
+
+
+def test_sql_without_a_warehouse_says_what_to_do(tmp_path):
+    result = exportwatch("sql", "--db", str(tmp_path / "none.duckdb"), "SELECT 1")
+    assert result.returncode == 1
+    assert "No warehouse at" in result.stderr and "exportwatch update" in result.stderr
+
+
+def test_sql_during_an_update_gives_a_clear_message(loaded):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(60)", str(loaded)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = exportwatch("sql", "--db", str(loaded), "SELECT 1", env={"EXPORTWATCH_WAREHOUSE__LOCK_TIMEOUT_SECONDS": "0.5"})
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    assert "in use by another process" in result.stderr
+
+
+def test_status_lists_series_and_runs(loaded):
+    result = exportwatch("status", "--db", str(loaded))
+    assert result.returncode == 0, result.stderr
+    assert "Russian Federation" in result.stdout and "2026-09-01" in result.stdout and "loaded" in result.stdout
+
+
+def test_check_reports_whether_credentials_work(genesis):
+    good = exportwatch("check", env={"GENESIS_API_URL": genesis.base_url, "GENESIS_TOKEN": TOKEN})
+    bad = exportwatch("check", env={"GENESIS_API_URL": genesis.base_url, "GENESIS_TOKEN": "wrong-token"})
+    assert good.returncode == 0 and "Credentials work" in good.stdout
+    assert bad.returncode == 1 and "rejected the credentials" in bad.stderr
+    assert all(r.headers["username"] in (TOKEN, "wrong-token") for r in genesis.state.requests_to("helloworld/logincheck"))
+
+
+def test_update_without_credentials_points_to_the_demo(tmp_path):
+    result = exportwatch("update", "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 1
+    assert "GENESIS_TOKEN" in result.stderr and "GENESIS_USERNAME" in result.stderr and "exportwatch demo" in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_an_unknown_country_is_named(tmp_path):
+    result = exportwatch("update", "--db", str(tmp_path / "w.duckdb"), "--country", "XY", env={"GENESIS_TOKEN": "t"})
+    assert result.returncode == 1
+    assert "Unknown country 'XY'" in result.stderr
+
+
+def test_a_bad_config_file_is_named(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[watchlist]\nmeasures = ['WERTX']\n[genesis]\ntoken = 'x'\n")
+    result = exportwatch("sql", "--config", str(config), "SELECT 1")
+    assert result.returncode == 1
+    assert str(config) in result.stderr and "WERTX" in result.stderr and "genesis.token" in result.stderr
