@@ -248,7 +248,7 @@ def test_transient_failure_is_retried_once(genesis, token_client, name):
     genesis.state.add_fault(Fault(**vars(RETRYABLE_FAULTS[name])))
     before = token_client.requests_sent
     outcome = token_client.tablefile(make_request(2025, 2025))
-    assert rows_of(outcome.responses) == expected and len(expected) == 2 * 2 * 9
+    assert rows_of(outcome.responses) == expected and len(expected) == 2 * 2 * 12
     assert len(genesis.state.received) == 2
     assert token_client.requests_sent - before == 2  # the client retried, not the HTTP library
 
@@ -276,7 +276,7 @@ def test_stall_longer_than_the_timeout_is_retried(genesis, settings):
         elapsed = time.monotonic() - started
     finally:
         client.close()
-    assert len(outcome.responses) == 1 and len(rows_of(outcome.responses)) == 36
+    assert len(outcome.responses) == 1 and len(rows_of(outcome.responses)) == 48
     assert len(genesis.state.received) == 2
     assert elapsed < 0.6  # it gave up on the stalled answer instead of waiting for it
 
@@ -289,7 +289,7 @@ def test_stall_mid_body_longer_than_the_timeout_is_retried(genesis, settings):
     finally:
         client.close()
     (response,) = outcome.responses
-    assert len(rows_of(outcome.responses)) == 36
+    assert len(rows_of(outcome.responses)) == 48
     assert len(genesis.state.received) == 2
     # the half body was not archived: only the complete ZIP is on disk and in the manifest
     assert [line["sha256"] for line in manifest_lines(settings)] == [response.sha256]

@@ -1,0 +1,60 @@
+"""The Prefect flows under a temporary Prefect API: warehouse rows, the run's artifact, failed states."""
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+from flows.backfill import backfill
+from flows.genesis.fake_server import Fault
+from flows.update_trade import update_trade
+from tests.conftest import RU, TABLE, make_observations, query
+
+pytestmark = pytest.mark.prefect
+
+
+def latest_artifact() -> str:
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["exportwatch-update"])))
+    return max(artifacts, key=lambda a: a.created).data
+
+
+def test_update_trade_loads_and_publishes_what_changed(prefect_harness, flow_env, settings, genesis):
+    first = update_trade()
+
+    assert first["status"] == "loaded" and first["rows_inserted"] == len(make_observations())
+    assert query(settings.warehouse.path, "SELECT count(*) FROM monthly_trade")[0][0] == len(make_observations())
+    artifact = latest_artifact()
+    assert "# exportwatch update: loaded" in artifact and f"| {first['rows_inserted']} |" in artifact
+
+    genesis.state.revise(TABLE, RU, 2026, 8, "WERTA", Decimal("777.5"), updated_at=datetime(2099, 1, 1))
+    second = update_trade()
+
+    assert (second["rows_inserted"], second["rows_closed"], second["revised_months"]) == (1, 1, 1)
+    artifact = latest_artifact()
+    assert "## Revised months" in artifact and "| RU | exports | 2026-08 |" in artifact and "→ 777,500 |" in artifact
+
+
+def test_an_unchanged_run_says_so(prefect_harness, flow_env, settings, genesis):
+    update_trade()
+    assert update_trade()["status"] == "unchanged"
+    assert "# exportwatch update: unchanged" in latest_artifact()
+
+
+def test_a_failing_run_ends_failed_with_the_clear_error(prefect_harness, flow_env, settings, genesis):
+    genesis.state.add_fault(Fault(status_code=90))
+
+    state = update_trade(return_state=True)
+
+    assert state.is_failed()
+    assert "51000-0004" in state.message and "status 90" in state.message
+
+
+def test_backfill_loads_exactly_the_years_asked(prefect_harness, flow_env, settings, genesis):
+    result = backfill(countries=["KG"], since=2020, until=2021)
+
+    assert result["rows_inserted"] == 2 * 12 * 2
+    assert query(settings.warehouse.path, "SELECT DISTINCT year(month) FROM observations ORDER BY 1") == [(2020,), (2021,)]
+    assert all("stand" not in r.form for r in genesis.state.requests_to("data/tablefile"))
