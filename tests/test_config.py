@@ -1,0 +1,50 @@
+"""Configuration: the committed example is valid, env overrides the file, secrets stay out of it."""
+
+from pathlib import Path
+
+import pytest
+
+from flows.config import load_settings, resolve_countries
+from flows.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "exportwatch.example.toml"
+
+
+def test_the_example_config_is_valid_and_matches_the_defaults():
+    settings = load_settings(EXAMPLE)
+    assert settings.watchlist.table == "51000-0004"
+    assert resolve_countries(settings.watchlist.countries)[0] == "STLAH075"
+    assert settings.model_dump() == load_settings(None).model_dump()
+
+
+def test_environment_overrides_the_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("EXPORTWATCH_WATCHLIST__SINCE", "2015")
+    monkeypatch.setenv("GENESIS_API_URL", "http://127.0.0.1:9/x/")
+    monkeypatch.setenv("EXPORTWATCH_DB", str(tmp_path / "w.duckdb"))
+    settings = load_settings(EXAMPLE)
+    assert settings.watchlist.since == 2015
+    assert settings.genesis.api_url == "http://127.0.0.1:9/x/"
+    assert settings.warehouse.path == tmp_path / "w.duckdb"
+    assert load_settings(EXAMPLE, db=tmp_path / "cli.duckdb").warehouse.path == tmp_path / "cli.duckdb"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("[genesis]\npassword = 'x'\n", "genesis.password"),
+        ("[watchlist]\nsince = 1900\n", "watchlist.since"),
+        ("[watchlist\n", "Cannot read configuration file"),
+    ],
+)
+def test_bad_files_are_named_with_the_problem(tmp_path, text, expected):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path)
+    assert expected in str(raised.value) and str(path) in str(raised.value)
+
+
+def test_countries_resolve_from_iso_or_stlah_in_order_without_duplicates():
+    assert resolve_countries(["ru", "STLAH083", "RU", " kz "]) == ("STLAH075", "STLAH083", "STLAH079")
+    with pytest.raises(ConfigError, match="Unknown country 'ZZ'"):
+        resolve_countries(["ZZ"])
