@@ -49,11 +49,13 @@ def update(
     since: Annotated[Optional[int], typer.Option(help="Request every year from this one on (every run where given).")] = None,
 ) -> None:
     """Fetch what GENESIS published or revised since the last run and load it."""
-    from flows.config import load_settings
+    from flows.config import load_settings, resolve_countries
     from flows.genesis.credentials import require_credentials
 
     try:
         load_settings(config, db=db)
+        if country:
+            resolve_countries(country)
         require_credentials()
         from flows.update_trade import update_trade
 
@@ -72,11 +74,12 @@ def backfill(
     config: ConfigOption = None,
 ) -> None:
     """Load every year since..until for some countries, whatever was fetched before."""
-    from flows.config import load_settings
+    from flows.config import load_settings, resolve_countries
     from flows.genesis.credentials import require_credentials
 
     try:
         load_settings(config, db=db)
+        resolve_countries(country)
         require_credentials()
         from flows.backfill import backfill as backfill_flow
 
@@ -176,6 +179,53 @@ def status(db: DbOption = None, config: ConfigOption = None) -> None:
         write_rows(*queries.rows(con, "status_runs"), OutputFormat.table)
     finally:
         con.close()
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server (when PREFECT_API_URL is not set).")] = 4200,
+) -> None:
+    """Run the scheduled deployments (starts a local Prefect server unless PREFECT_API_URL is set)."""
+    import os
+
+    from flows.config import load_settings
+    from flows.genesis.credentials import require_credentials
+    from flows.serve import local_prefect_server, raise_keyboard_interrupt_on_sigterm, serve_deployments
+
+    try:
+        settings = load_settings(config, db=db)
+        require_credentials()
+    except ExportwatchError as error:
+        fail(error)
+    raise_keyboard_interrupt_on_sigterm()
+    schedule = f"{settings.schedule.cron} ({settings.schedule.timezone})"
+    try:
+        if os.environ.get("PREFECT_API_URL"):
+            console.print(f"Serving update-trade/scheduled {schedule} and backfill/manual on {os.environ['PREFECT_API_URL']}. Ctrl-C stops.")
+            serve_deployments(settings, config, db)
+            return
+        home = Path(os.environ["PREFECT_HOME"])
+        with local_prefect_server(home, port) as (api_url, pid):
+            os.environ["PREFECT_API_URL"] = api_url
+            console.print(f"Prefect server (pid {pid}) ready; UI: {api_url.removesuffix('/api')}")
+            console.print(f"Serving update-trade/scheduled {schedule} and backfill/manual. Ctrl-C stops.")
+            serve_deployments(settings, config, db)
+    except KeyboardInterrupt:
+        pass
+    except ExportwatchError as error:
+        fail(error)
+    console.print("Stopped.")
+
+
+@app.command()
+def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
+    """Recent flow runs with state and duration."""
+    from flows.run_history import recent_runs
+
+    columns, rows = recent_runs(limit)
+    write_rows(columns, rows, OutputFormat.table)
 
 
 @app.command()

@@ -11,6 +11,12 @@ from flows.pipeline import run_update
 from tests.conftest import RU, TOKEN, series_value
 
 
+@pytest.fixture(autouse=True)
+def prefect_home(tmp_path, monkeypatch):
+    """Commands that start Prefect keep its database in the test's folder, not in the checkout."""
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+
+
 def exportwatch(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))}
     environment.update(env or {})

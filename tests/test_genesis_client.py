@@ -9,10 +9,12 @@ import csv
 import hashlib
 import io
 import json
+import socket
 import threading
 import time
 import zipfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -296,6 +298,36 @@ def test_stall_mid_body_longer_than_the_timeout_is_retried(genesis, settings):
     assert list((settings.warehouse.archive_dir / "incoming").glob("*")) == []
 
 
+def test_retry_after_as_http_date(genesis, settings):
+    waits: list[float] = []
+    client = build_client(settings, Credentials(TOKEN, ""), sleep=waits.append)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    try:
+        genesis.state.add_fault(Fault(http_status=503, headers={"Retry-After": when}))
+        client.tablefile(make_request(2025, 2025))
+    finally:
+        client.close()
+    (wait,) = waits
+    assert 25 <= wait <= 31
+
+
+def test_server_not_listening_gives_a_transport_error(genesis, settings):
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.genesis.api_url = f"http://127.0.0.1:{port}/genesisWS/rest/2020/"
+    client = build_client(settings, Credentials(TOKEN, ""))
+    try:
+        with pytest.raises(GenesisTransportError) as caught:
+            client.tablefile(make_request())
+    finally:
+        client.close()
+    message = str(caught.value)
+    assert message.startswith(f"{TABLE}: ") and "connection failed" in message
+    assert f"after {settings.genesis.retry_attempts} attempts" in message
+    assert client.requests_sent == settings.genesis.retry_attempts
+
+
 def test_consecutive_503_until_attempts_run_out(genesis, settings, token_client):
     attempts = settings.genesis.retry_attempts
     for _ in range(attempts):
@@ -353,6 +385,23 @@ def test_error_answer_is_not_retried_and_names_table_and_request(genesis, settin
         assert secret not in message
 
 
+@pytest.mark.xfail(
+    reason="BUG: a JSON body that does not parse, or is not an object, fails in client.envelope()/status_of() "
+    "without table and request (or as a raw AttributeError for a top-level JSON array)",
+    raises=(AssertionError, AttributeError),
+    strict=True,
+)
+@pytest.mark.parametrize("body", [b'{"Status": {"Code": 98, "Content": "Die Tab', b'["maintenance"]'])
+def test_broken_json_envelope_names_table_and_request(genesis, token_client, body):
+    genesis.state.add_fault(Fault(body=body, headers={"Content-Type": "application/json"}))
+    request = make_request()
+    with pytest.raises(GenesisError) as caught:
+        token_client.tablefile(request)
+    assert Path(caught.value.archived).is_file()
+    assert str(caught.value).startswith(f"{TABLE}: ")
+    assert f"[request: {request.describe()}]" in str(caught.value)
+
+
 def test_status_codes_are_kept_on_the_error(genesis, token_client):
     genesis.state.add_fault(Fault(status_code=104))
     with pytest.raises(GenesisStatusError) as caught:
@@ -397,9 +446,9 @@ def test_real_recorded_error_envelope_is_quoted(genesis, token_client):
 
 
 def test_token_splits_a_too_big_request_by_years_then_measures(genesis, token_client):
-    request = make_request(2019, 2022)
+    request = make_request(2021, 2022)
     full = rows_of(token_client.tablefile(request).responses)
-    assert len(full) == 2 * 2 * 4 * 12
+    assert len(full) == 2 * 2 * 2 * 12
     genesis.state.received.clear()
     genesis.state.value_limit = 40  # one year of 2 countries x 2 measures (48 values) is too big
     outcome = fetch_table(token_client, request)
@@ -407,10 +456,17 @@ def test_token_splits_a_too_big_request_by_years_then_measures(genesis, token_cl
     assert rows_of(outcome.responses) == full  # every value once, none twice
     forms = tablefile_forms(genesis)
     assert all(f["job"] == "false" for f in forms)  # only dialog requests
-    delivered = [f for f in forms if f["startyear"] == f["endyear"] and "," not in f["contents"]]
-    assert len(outcome.responses) == len(delivered) == 4 * 2
-    assert {(f["startyear"], f["contents"]) for f in delivered} == {(str(y), m) for y in range(2019, 2023) for m in ("WERTA", "WERTE")}
-    assert forms[0]["startyear"] == "2019" and forms[0]["endyear"] == "2022"  # the whole request was tried first
+    assert [(f["startyear"], f["endyear"], f["contents"]) for f in forms] == [
+        ("2021", "2022", "WERTA,WERTE"),  # the whole request first: 98
+        ("2021", "2021", "WERTA,WERTE"),  # by years: 98
+        ("2021", "2021", "WERTA"),  # then by measures: delivered
+        ("2021", "2021", "WERTE"),
+        ("2022", "2022", "WERTA,WERTE"),
+        ("2022", "2022", "WERTA"),
+        ("2022", "2022", "WERTE"),
+    ]
+    assert len(outcome.responses) == 4
+    assert all(f["classifyingkey1"] == f"{RU},{KG}" for f in forms)
 
 
 def test_token_cannot_split_below_one_value_set(genesis, token_client):
