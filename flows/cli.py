@@ -92,7 +92,8 @@ def backfill(
 def print_summary(result: dict) -> None:
     console.print(
         f"{result['status']}: {result['requests']} request(s), {result['rows_inserted']} row(s) inserted, "
-        f"{result['rows_closed']} closed by revisions; {result['new_months']} new and {result['revised_months']} revised month(s)."
+        f"{result['rows_closed']} closed by revisions; {result['new_months']} new and {result['revised_months']} revised month(s); "
+        f"{result['alerts_raised']} alert(s) raised, {result['alerts_pending']} pending delivery."
     )
 
 
@@ -217,6 +218,63 @@ def serve(
     except ExportwatchError as error:
         fail(error)
     console.print("Stopped.")
+
+
+alerts_app = typer.Typer(help="Threshold alerts: list them, or test the channels.", invoke_without_command=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+class AlertStatus(str, Enum):
+    all = "all"
+    pending = "pending"
+    delivered = "delivered"
+
+
+@alerts_app.callback()
+def alerts_list(
+    ctx: typer.Context,
+    status: Annotated[AlertStatus, typer.Option(help="all, pending (some channel lacks it) or delivered.")] = AlertStatus.all,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List alerts, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from flows.config import load_settings
+    from warehouse import alerts as store
+    from warehouse.connection import WarehouseLockedError, connect
+
+    try:
+        settings = load_settings(config, db=db)
+        con = connect(settings.warehouse.path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
+    except (ExportwatchError, WarehouseLockedError, FileNotFoundError) as error:
+        fail(error)
+    try:
+        write_rows(*store.listing(con, status.value, limit), OutputFormat.table)
+    finally:
+        con.close()
+
+
+@alerts_app.command("test")
+def alerts_test(config: ConfigOption = None) -> None:
+    """Send a test message to every configured channel and report each result."""
+    from flows.alerts.channels import Channel, send
+    from flows.config import load_settings
+
+    try:
+        settings = load_settings(config)
+    except ExportwatchError as error:
+        fail(error)
+    if not settings.alerts.channels:
+        fail(ExportwatchError("No [alerts] channels configured: add Apprise URLs to the configuration or EXPORTWATCH_ALERTS__CHANNELS."))
+    failed = 0
+    for url in settings.alerts.channels:
+        result = send(Channel(url), "exportwatch: test message", "If you read this, exportwatch alerts reach this channel.")
+        failed += not result.ok
+        console.print(f"{'ok    ' if result.ok else 'FAILED'} {result.channel.display}" + ("" if result.ok else f"  {result.error}"))
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from flows.alerts.rules import AlertRule
 from flows.errors import ConfigError
 from flows.genesis.client import DEFAULT_BASE_URL
 from schemas.measures import MEASURES
@@ -65,6 +66,24 @@ class ScheduleSettings(_Section):
     timezone: str = "Europe/Berlin"
 
 
+class AlertsSettings(_Section):
+    channels: list[str] = Field([], description="Apprise URLs; may hold secrets, so prefer EXPORTWATCH_ALERTS__CHANNELS.")
+    rules: list[AlertRule] = [
+        AlertRule(name="russia-exports-yoy", countries=["RU"], flow="export", metric="yoy_pct", threshold=-20.0)
+    ]
+    delivery_attempts: int = Field(3, ge=1)
+    delivery_backoff_seconds: float = Field(2.0, ge=0)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_names(cls, rules: list[AlertRule]) -> list[AlertRule]:
+        names = [r.name for r in rules]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"rule names must be unique; repeated: {duplicates}")
+        return rules
+
+
 class Settings(BaseSettings):
     """All settings. Environment variables EXPORTWATCH_<SECTION>__<KEY> override the file."""
 
@@ -74,6 +93,7 @@ class Settings(BaseSettings):
     watchlist: WatchlistSettings = WatchlistSettings()
     warehouse: WarehouseSettings = WarehouseSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -118,6 +138,8 @@ def load_settings(explicit: Path | None = None, *, db: Path | None = None) -> Se
     elif os.environ.get(ENV_DB):
         settings.warehouse.path = Path(os.environ[ENV_DB])
     resolve_countries(settings.watchlist.countries)
+    for rule in settings.alerts.rules:
+        resolve_countries(rule.countries)
     return settings
 
 

@@ -55,6 +55,7 @@ class UpdateReport:
     rows_closed: int = 0
     load_ts: datetime | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    alerts: Any = None  # flows.alerts.process.AlertOutcome, filled in by the flow
 
     @property
     def new(self) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The scheduled flow: fetch what GENESIS published since the last run and load it.
+"""The scheduled flow: fetch what GENESIS published since the last run, load it, raise alerts.
 
 plan requests -> fetch (retried) -> parse and validate -> load -> evaluate alerts -> artifact.
 Each step is a task wrapping a plain function of flows.pipeline; see that module for the logic.
@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from flows.alerts.process import AlertOutcome, process_alerts
 from flows.config import Settings, load_settings
 from flows.genesis.credentials import require_credentials
 from flows.pipeline import UpdateReport, build_client, run_update
@@ -27,24 +28,22 @@ def run_flow_body(
 ) -> UpdateReport:
     """What update_trade and backfill share: one pipeline run with tasks, then the artifact."""
     logger = get_run_logger()
+    step = prefect_step(settings.genesis.fetch_task_retries, settings.genesis.fetch_task_retry_delay_seconds)
     client = build_client(settings, require_credentials())
     try:
         report = run_update(
-            settings,
-            client,
-            countries=countries,
-            since=since,
-            until=until,
-            run_id=str(flow_run.id or "") or None,
-            step=prefect_step(settings.genesis.fetch_task_retries, settings.genesis.fetch_task_retry_delay_seconds),
+            settings, client, countries=countries, since=since, until=until, run_id=str(flow_run.id or "") or None, step=step
         )
     finally:
         client.close()
+    alerts: AlertOutcome = step(process_alerts)(settings)
     logger.info(
         "%s: %d request(s), %d row(s) inserted, %d closed by revisions, %d new and %d revised month(s)",
         report.status, report.requests, report.rows_inserted, report.rows_closed, len(report.new), len(report.revised),
     )
-    create_markdown_artifact(render_markdown(report), key="exportwatch-update", description="What this run changed")
+    logger.info("%d alert(s) raised, %d message(s) sent, %d alert(s) pending delivery", len(alerts.raised), alerts.messages_sent, alerts.pending)
+    create_markdown_artifact(render_markdown(report, alerts.raised), key="exportwatch-update", description="What this run changed")
+    report.alerts = alerts
     return report
 
 
@@ -69,4 +68,6 @@ def summary(report: UpdateReport) -> dict:
         "rows_closed": report.rows_closed,
         "new_months": len(report.new),
         "revised_months": len(report.revised),
+        "alerts_raised": len(report.alerts.raised) if report.alerts else 0,
+        "alerts_pending": report.alerts.pending if report.alerts else 0,
     }

@@ -42,8 +42,8 @@ def value_check(language: str) -> pa.Check:
         lambda s: s.map(lambda v: v in SYMBOLS or bool(pattern.match(v))),
         element_wise=False,
         name=f"number_or_symbol_{language}",
-        error=f"value is neither a number ({'decimal comma' if language == 'de' else 'decimal point'}) "
-        f"nor a GENESIS symbol {sorted(SYMBOLS)}",
+        error=f"value is neither a number ({'decimal comma' if language == 'de' else 'decimal point'}, "
+        f"at most 3 decimals) nor a GENESIS symbol {sorted(SYMBOLS)}",
     )
 
 

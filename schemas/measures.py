@@ -45,6 +45,8 @@ NO_VALUE_SYMBOLS = frozenset({".", "...", "/", "x"})
 SYMBOLS = NO_VALUE_SYMBOLS | {ZERO_SYMBOL}
 
 # Numbers as GENESIS writes them: a decimal comma in German output, a decimal point in English.
-NUMBER_PATTERN = {"de": r"-?\d+(,\d+)?", "en": r"-?\d+(\.\d+)?"}
+# At most 3 decimals and 30 digits: the warehouse keeps values as DECIMAL(38, 3) in base units
+# (thousands x 1000), so anything finer or larger could not be stored exactly and is rejected.
+NUMBER_PATTERN = {"de": r"-?\d{1,30}(,\d{1,3})?", "en": r"-?\d{1,30}(\.\d{1,3})?"}
 
 EARLIEST_MONTH = "1990-01-01"

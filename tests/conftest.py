@@ -5,6 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import duckdb
 import pytest
 
@@ -147,3 +151,38 @@ lock_timeout_seconds = 1
     )
     monkeypatch.setenv("EXPORTWATCH_CONFIG", str(config))
     return config
+
+
+class Receiver(ThreadingHTTPServer):
+    """Collects the JSON bodies Apprise's json:// plugin posts."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        received = self.messages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server_address[1]}/hook"
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.shutdown()
+    server.server_close()

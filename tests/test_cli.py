@@ -1,5 +1,6 @@
 """The exportwatch command as a user runs it: a real process, real HTTP to the fake server."""
 
+import json
 import os
 import subprocess
 import sys
@@ -98,3 +99,21 @@ def test_a_bad_config_file_is_named(tmp_path):
     result = exportwatch("sql", "--config", str(config), "SELECT 1")
     assert result.returncode == 1
     assert str(config) in result.stderr and "WERTX" in result.stderr and "genesis.token" in result.stderr
+
+
+def test_alerts_lists_and_tests_channels(loaded, settings, receiver):
+    from flows.alerts.process import process_alerts
+
+    settings.alerts.channels = [receiver.url]
+    process_alerts(settings)  # the default rule on the fixture series: Russia's 2022 drop as history
+
+    listing = exportwatch("alerts", "--db", str(loaded), "--status", "delivered")
+    assert listing.returncode == 0, listing.stderr
+    assert "russia-exports-yoy" in listing.stdout and "historical" in listing.stdout
+    assert "russia-exports-yoy" not in exportwatch("alerts", "--db", str(loaded), "--status", "pending").stdout
+
+    down = "json://127.0.0.1:9/hook"
+    result = exportwatch("alerts", "test", env={"EXPORTWATCH_ALERTS__CHANNELS": json.dumps([receiver.url, down])})
+    assert result.returncode == 1
+    assert "ok     json://127.0.0.1" in result.stdout and "FAILED json://127.0.0.1:9" in result.stdout
+    assert receiver.messages[-1]["title"] == "exportwatch: test message"

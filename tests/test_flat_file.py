@@ -544,12 +544,6 @@ def test_month_in_the_future(tmp_path):
     assert "future" in error.failure_cases[0]["check_name"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: staging/observations.sql casts to DECIMAL(38,3) before multiplying by the factor, "
-    "so a 4th decimal of 'Tsd. EUR' (0.1 EUR) is silently rounded away instead of kept or rejected",
-    raises=AssertionError,
-    strict=True,
-)
 def test_more_than_three_decimals_are_not_silently_rounded(tmp_path):
     text = set_field(generated(), "value", "1,2345", row=1)  # RU 2024-01 WERTE: 1.2345 Tsd. EUR = 1234.5 EUR
     try:
@@ -574,13 +568,6 @@ def _duplicate_column_name(text: str) -> str:
     return join_lines(header + ["value_unit"], [r + ["Tsd. EUR"] for r in rows])
 
 
-@pytest.mark.xfail(
-    reason="BUG: stage_flat_file maps only duckdb.InvalidInputException to FlatFileError; other DuckDB errors "
-    "(ConversionException from the DECIMAL cast, BinderException from empty or duplicate header names) "
-    "escape as raw duckdb errors without table, request or archived path",
-    raises=duckdb.Error,
-    strict=True,
-)
 @pytest.mark.parametrize("damage", [_overflowing_value, _trailing_separator_in_header, _duplicate_column_name])
 def test_malformed_files_never_raise_raw_duckdb_errors(tmp_path, damage):
     with pytest.raises((FlatFileError, ValidationFailed)) as caught:

@@ -1,5 +1,6 @@
 """The Prefect flows under a temporary Prefect API: warehouse rows, the run's artifact, failed states."""
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -58,3 +59,30 @@ def test_backfill_loads_exactly_the_years_asked(prefect_harness, flow_env, setti
     assert result["rows_inserted"] == 2 * 12 * 2
     assert query(settings.warehouse.path, "SELECT DISTINCT year(month) FROM observations ORDER BY 1") == [(2020,), (2021,)]
     assert all("stand" not in r.form for r in genesis.state.requests_to("data/tablefile"))
+
+
+def test_a_failing_run_notifies_the_channels_without_their_secrets(prefect_harness, flow_env, settings, genesis, receiver, monkeypatch):
+    secret_channel = f"{receiver.url}?:token=ch4nnel-S3CRET-abc"  # an Apprise URL whose query holds a token
+    monkeypatch.setenv("EXPORTWATCH_ALERTS__CHANNELS", json.dumps([secret_channel]))
+    genesis.state.add_fault(Fault(status_code=-1))
+
+    state = update_trade(return_state=True)
+
+    assert state.is_failed()
+    assert len(receiver.messages) == 1
+    notice = receiver.messages[0]
+    assert "update-trade run" in notice["title"] and "failed" in notice["title"]
+    assert "kein Datenquader" in notice["message"] and "51000-0004" in notice["message"]
+
+
+def test_alerts_are_raised_in_the_flow_and_listed_in_the_artifact(prefect_harness, flow_env, settings, genesis, receiver, monkeypatch):
+    monkeypatch.setenv("EXPORTWATCH_ALERTS__CHANNELS", json.dumps([receiver.url]))
+    update_trade()  # first load: the russia-exports-yoy default rule (-20 %) sees the 2022 drop as history
+    genesis.state.revise(TABLE, RU, 2026, 9, "WERTA", Decimal("10"), updated_at=datetime(2099, 1, 1))
+
+    result = update_trade()
+
+    assert result["alerts_raised"] == 1 and result["alerts_pending"] == 0
+    assert [m["title"] for m in receiver.messages][-1].endswith("2026-09 below threshold")
+    artifact = latest_artifact()
+    assert "## Alerts" in artifact and "September 2026" in artifact and "after a revision" in artifact

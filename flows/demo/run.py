@@ -66,6 +66,10 @@ def summarise(path: Path, result: dict) -> list[str]:
             f"Exports to Kyrgyzstan: {totals[2021] / 10**6:,.0f} m EUR in 2021 → {totals[2023] / 10**6:,.0f} m EUR in 2023 "
             f"(× {totals[2023] / totals[2021]:.1f})."
         )
+    lines.append(
+        f"Alerts (demo rule: exports to Russia ≤ -30 % year on year): {result['alerts_raised']} raised in this run; "
+        f"list them with: exportwatch alerts --db {path}"
+    )
     lines += [
         "Query it next:",
         f"  exportwatch sql --db {path} \"SELECT month, value_eur, yoy_pct FROM monthly_trade WHERE country_iso2 = 'RU' ORDER BY month\"",

@@ -68,11 +68,16 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
-def envelope(response: ArchivedResponse) -> dict:
+def envelope(response: ArchivedResponse, *, table: str | None = None, request: str | None = None) -> dict:
+    """The JSON status envelope of a response; a body that is not a JSON object is an error."""
+    context = dict(table=table, request=request or response.endpoint, archived=str(response.path))
     try:
-        return json.loads(response.path.read_bytes())
+        body = json.loads(response.path.read_bytes())
     except (ValueError, UnicodeDecodeError) as error:
-        raise GenesisError(f"GENESIS sent a JSON body that does not parse ({error})", archived=str(response.path)) from None
+        raise GenesisError(f"GENESIS sent a JSON body that does not parse ({error})", **context) from None
+    if not isinstance(body, dict):
+        raise GenesisError(f"GENESIS sent JSON that is not a status envelope (a {type(body).__name__})", **context)
+    return body
 
 
 def status_of(body: dict) -> tuple[int, str, str]:
@@ -171,7 +176,7 @@ class GenesisClient:
                 hint=f"Check that [genesis] api_url ({self.base_url}) is still the REST endpoint, or try again later.",
             )
         if archived.kind == "json":
-            code, content, _ = status_of(envelope(archived))
+            code, content, _ = status_of(envelope(archived, table=table, request=describe))
             if code == STATUS_TOO_MANY_REQUESTS:
                 raise _Retry(f"GENESIS status 6 (too many parallel requests): {content}")
         return archived
@@ -194,7 +199,7 @@ class GenesisClient:
         response = self.post("data/tablefile", form, table=request.table, describe=request.describe())
         if response.kind == "zip":
             return TableOutcome([response])
-        code, content, kind = status_of(envelope(response)) if response.kind == "json" else (-1, "", "")
+        code, content, kind = status_of(envelope(response, table=request.table, request=request.describe())) if response.kind == "json" else (-1, "", "")
         context = dict(table=request.table, request=request.describe(), archived=str(response.path))
         if code == STATUS_NO_NEWER_DATA:
             return TableOutcome(unchanged=True)
@@ -222,7 +227,7 @@ class GenesisClient:
             )
         form = request.form() | {"job": "true"}
         started = self.post("data/tablefile", form, table=request.table, describe=request.describe() + " job=true")
-        code, content, _ = status_of(envelope(started)) if started.kind == "json" else (-1, "", "")
+        code, content, _ = status_of(envelope(started, table=request.table, request=request.describe())) if started.kind == "json" else (-1, "", "")
         context = dict(table=request.table, request=request.describe() + " job=true", archived=str(started.path))
         if code != STATUS_JOB_CREATED or not _JOB_NAME.search(content):
             raise GenesisStatusError(code, content or "no job was created", **context)
@@ -231,7 +236,7 @@ class GenesisClient:
         result_form = request.form() | {"name": job_name}
         result = self.post("data/resultfile", result_form, table=request.table, describe=f"data/resultfile name={job_name}")
         if result.kind != "zip":
-            code, content, _ = status_of(envelope(result)) if result.kind == "json" else (-1, "", "")
+            code, content, _ = status_of(envelope(result, table=request.table)) if result.kind == "json" else (-1, "", "")
             raise GenesisStatusError(code, content or "no file", table=request.table, request=f"data/resultfile name={job_name}", archived=str(result.path))
         return TableOutcome([result])
 
@@ -240,7 +245,7 @@ class GenesisClient:
         form = {"selection": job_name, "area": "user", "pagelength": "1"}
         while True:
             polled = self.post("catalogue/results", form, table=request.table, describe=f"catalogue/results selection={job_name}")
-            body = envelope(polled)
+            body = envelope(polled, table=request.table)
             code, content, _ = status_of(body)
             if code == 0 and any(item.get("Code") == job_name for item in body.get("List") or []):
                 return

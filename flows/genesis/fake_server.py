@@ -375,7 +375,7 @@ class GenesisServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}{self.prefix}"
 
     def start(self) -> "GenesisServer":
-        self._thread = threading.Thread(target=self.serve_forever, name="fake-genesis", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-genesis", daemon=True)
         self._thread.start()
         return self
 

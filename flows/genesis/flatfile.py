@@ -71,6 +71,11 @@ def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict
     if not header:
         raise FlatFileError("the file is empty (not even a header line)", **context)
     columns = header.split(";")
+    if "" in columns:
+        raise FlatFileError(f"the flat file header has an empty column name (column {columns.index('') + 1})", **context)
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        raise FlatFileError(f"the flat file header repeats column(s) {', '.join(duplicates)}", **context)
     if columns[0] == OLD_FORMAT_MARK:
         raise FlatFileError(
             "this is the old GENESIS format (wide, German headers, before late 2024); exportwatch reads only the v5 flat file",
@@ -126,15 +131,17 @@ def stage_flat_file(
             rows = staging.select_rows(
                 con, country_column=layout.country_column, month_column=layout.month_column, quality_column=layout.quality_column
             )
-        except duckdb.InvalidInputException as error:
+            _validate(rows, flat_file_schema(language), "FlatFileRows", context)
+            observations = staging.type_observations(con, table_code)
+            _validate(observations, Observations.to_schema(), "Observations", context)
+            return staging.write_batch(con, parquet_path)
+        except duckdb.Error as error:
             text = str(error)
             if "unicode" in text.lower() or "utf-8" in text.lower():
                 raise FlatFileError("the flat file is not valid UTF-8 (Latin-1 bytes?)", **context) from None
-            raise FlatFileError(f"the flat file does not parse as ';'-separated CSV: {text.splitlines()[0]}", **context) from None
-        _validate(rows, flat_file_schema(language), "FlatFileRows", context)
-        observations = staging.type_observations(con, table_code)
-        _validate(observations, Observations.to_schema(), "Observations", context)
-        return staging.write_batch(con, parquet_path)
+            if "CSV Error" in text:
+                raise FlatFileError(f"the flat file does not parse as ';'-separated CSV: {text.splitlines()[0]}", **context) from None
+            raise FlatFileError(f"the flat file could not be read ({type(error).__name__}: {text.splitlines()[0]})", **context) from None
     finally:
         con.close()
 

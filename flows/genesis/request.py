@@ -87,6 +87,16 @@ def plan_years(
     while start <= last_year:
         aligned_end = (start // years_per_request + 1) * years_per_request - 1
         end = min(aligned_end, last_year)
-        requests.append(TableRequest(table, countries, measures, start, end, language))
+        requests += _below_limit(TableRequest(table, countries, measures, start, end, language), value_limit)
         start = end + 1
     return requests
+
+
+def _below_limit(request: TableRequest, value_limit: int) -> list[TableRequest]:
+    """A year of a wide selection can itself exceed the limit: cut it by measures, then countries."""
+    if request.values <= value_limit:
+        return [request]
+    parts = request.split()
+    if not parts:
+        return [request]  # one country, one measure, one year: GENESIS will say if it is too big
+    return [piece for part in parts for piece in _below_limit(part, value_limit)]

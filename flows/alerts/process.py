@@ -1,0 +1,134 @@
+"""After a load: evaluate every rule on what changed since it last looked, store the alerts, and
+deliver everything still pending (also from earlier runs) to every channel."""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from flows.alerts import messages
+from flows.alerts.channels import Channel, send
+from flows.alerts.rules import AlertRule, decide
+from flows.config import Settings, resolve_countries
+from schemas.measures import VALUE_MEASURES
+from warehouse import alerts as store
+from warehouse.connection import open_warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AlertOutcome:
+    raised: list[str] = field(default_factory=list)  # one line per new alert
+    messages_sent: int = 0
+    pending: int = 0  # alerts some channel still lacks
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def process_alerts(settings: Settings) -> AlertOutcome:
+    with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+        raised = evaluate_rules(con, settings.alerts.rules)
+        outcome = deliver_pending(con, settings)
+    outcome.raised = [messages.line(a) for a in raised]
+    historical = [a for a in raised if a["kind"] == "historical"]
+    for alert in raised:
+        if alert["kind"] != "historical":
+            log.warning("alert: %s", messages.line(alert))
+    if historical:
+        log.warning("%d historical crossing(s) found on a first evaluation; sent as one digest", len(historical))
+    return outcome
+
+
+def evaluate_rules(con: duckdb.DuckDBPyConnection, rules: list[AlertRule]) -> list[dict]:
+    """Store the alerts every rule calls for since its watermark; returns them (as pending rows)."""
+    newest = store.newest_load(con)
+    if newest is None:
+        return []
+    now = utcnow()
+    new_ids: list[int] = []
+    con.begin()
+    try:
+        for rule in rules:
+            state = store.rule_state(con, rule.name)
+            same_rule = state is not None and state[0] == rule.fingerprint
+            since = state[1] if same_rule else None
+            if same_rule and since == newest:
+                continue
+            measure = VALUE_MEASURES[rule.flow]
+            found = []
+            for code in resolve_countries(rule.countries):
+                points = store.series(con, code, rule.flow, measure)
+                active = store.active_kinds(con, rule.name, code, rule.flow) if same_rule else {}
+                previous = store.values_before_revision(con, code, measure, since)
+                found += decide(rule, code, points, active, since=since, previous_values=previous)
+            new_ids += store.save_evaluation(con, rule.name, rule.fingerprint, newest, found, now)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return [a for a in store.pending(con) if a["alert_id"] in set(new_ids)]
+
+
+def deliver_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> AlertOutcome:
+    """Send pending alerts: historical ones as one digest, the others one message each. A channel
+    that already received an alert is not sent it again."""
+    outcome = AlertOutcome()
+    pending = store.pending(con)
+    channels = [Channel(url) for url in settings.alerts.channels]
+    if not pending:
+        return outcome
+    if not channels:
+        log.warning("%d alert(s) pending and no [alerts] channels configured; see `exportwatch alerts`", len(pending))
+        outcome.pending = len(pending)
+        return outcome
+    historical = [a for a in pending if a["kind"] == "historical"]
+    groups = [[a] for a in pending if a["kind"] != "historical"] + ([historical] if historical else [])
+    for group in groups:
+        title, body = messages.digest(group) if group[0]["kind"] == "historical" else messages.single(group[0])
+        delivered = deliver(con, [a["alert_id"] for a in group], channels, title, body, settings)
+        outcome.messages_sent += delivered
+        if not delivered:
+            outcome.pending += len(group)
+    return outcome
+
+
+def deliver(con: duckdb.DuckDBPyConnection, alert_ids: list[int], channels: list[Channel], title: str, body: str, settings: Settings) -> bool:
+    """Try a message up to delivery_attempts times on the channels that lack it; record the outcome."""
+    missing = [c for c in channels if c.key not in store.delivered_channels(con, alert_ids[0])]
+    delivered_now: dict[str, datetime] = {}
+    errors: list[str] = []
+    tries = 0
+    for attempt in range(settings.alerts.delivery_attempts):
+        tries += 1
+        errors = []
+        for channel in [c for c in missing if c.key not in delivered_now]:
+            result = send(channel, title, body)
+            if result.ok:
+                delivered_now[channel.key] = utcnow()
+            else:
+                errors.append(result.error or "delivery failed")
+        if not errors:
+            break
+        if attempt + 1 < settings.alerts.delivery_attempts:
+            time.sleep(settings.alerts.delivery_backoff_seconds * 2**attempt)
+    complete = not errors
+    con.begin()
+    store.record_delivery(con, alert_ids, delivered_now, utcnow() if complete else None, "; ".join(errors) or None, tries)
+    con.commit()
+    return complete
+
+
+def notify_run_failed(settings: Settings, flow_name: str, run_name: str, message: str) -> list[str]:
+    """Tell every channel that a run failed (best effort: nothing is stored). Returns the errors."""
+    title, body = messages.failure(flow_name, run_name, message)
+    problems = []
+    for url in settings.alerts.channels:
+        result = send(Channel(url), title, body)
+        if not result.ok:
+            problems.append(result.error or "delivery failed")
+    return problems

@@ -1,0 +1,108 @@
+"""Storage of alerts: the series a rule looks at, what is active, what is pending delivery."""
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+
+from warehouse.sql_files import read_sql
+
+
+@dataclass(frozen=True)
+class SeriesMonth:
+    month: date
+    value_eur: Decimal | None
+    yoy_pct: float | None
+    mom_pct: float | None
+    first_loaded_at: datetime
+    last_loaded_at: datetime
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    rule: str
+    country_code: str
+    flow: str
+    month: date
+    metric: str
+    metric_value: float | None
+    threshold: float
+    value_eur: Decimal | None
+    previous_value_eur: Decimal | None
+    kind: str
+
+
+def series(con: duckdb.DuckDBPyConnection, country_code: str, flow: str, measure: str) -> list[SeriesMonth]:
+    params = {"country_code": country_code, "flow": flow, "measure": measure}
+    return [SeriesMonth(*row) for row in con.execute(read_sql("alerts/series"), params).fetchall()]
+
+
+def active_kinds(con: duckdb.DuckDBPyConnection, rule: str, country_code: str, flow: str) -> dict[date, str]:
+    return dict(con.execute(read_sql("alerts/active"), {"rule": rule, "country_code": country_code, "flow": flow}).fetchall())
+
+
+def values_before_revision(con: duckdb.DuckDBPyConnection, country_code: str, measure: str, since: datetime | None) -> dict[date, Decimal]:
+    params = {"country_code": country_code, "measure": measure, "since": since or datetime.min}
+    return dict(con.execute(read_sql("alerts/revised_from"), params).fetchall())
+
+
+def rule_state(con: duckdb.DuckDBPyConnection, rule: str) -> tuple[str, datetime | None] | None:
+    row = con.execute("SELECT fingerprint, evaluated_through FROM alert_rules WHERE rule = ?", [rule]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def newest_load(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    return con.execute("SELECT max(valid_from) FROM observations").fetchone()[0]
+
+
+def save_evaluation(
+    con: duckdb.DuckDBPyConnection, rule: str, fingerprint: str, evaluated_through: datetime | None, alerts: list[NewAlert], raised_at: datetime
+) -> list[int]:
+    """Insert the alerts and move the rule's watermark, in the caller's transaction."""
+    next_id = con.execute("SELECT coalesce(max(alert_id), 0) + 1 FROM alerts").fetchone()[0]
+    ids = []
+    for alert in alerts:
+        values = asdict(alert)
+        con.execute(
+            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, NULL)",
+            [next_id, *values.values(), raised_at],
+        )
+        ids.append(next_id)
+        next_id += 1
+    con.execute("DELETE FROM alert_rules WHERE rule = ?", [rule])
+    con.execute("INSERT INTO alert_rules VALUES (?, ?, ?)", [rule, fingerprint, evaluated_through])
+    return ids
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    relation = con.execute(read_sql("alerts/pending"))
+    names = [d[0] for d in relation.description]
+    return [dict(zip(names, row)) for row in relation.fetchall()]
+
+
+def delivered_channels(con: duckdb.DuckDBPyConnection, alert_id: int) -> set[str]:
+    return {r[0] for r in con.execute("SELECT channel FROM alert_deliveries WHERE alert_id = ?", [alert_id]).fetchall()}
+
+
+def record_delivery(
+    con: duckdb.DuckDBPyConnection,
+    alert_ids: list[int],
+    delivered: dict[str, datetime],
+    all_delivered_at: datetime | None,
+    error: str | None,
+    tries: int,
+) -> None:
+    """After delivering these alerts: the channels that took them, and the outcome."""
+    for alert_id in alert_ids:
+        for channel, at in delivered.items():
+            con.execute("INSERT INTO alert_deliveries VALUES (?, ?, ?)", [alert_id, channel, at])
+        con.execute(
+            "UPDATE alerts SET attempts = attempts + ?, delivered_at = ?, last_error = ? WHERE alert_id = ?",
+            [tries, all_delivered_at, error, alert_id],
+        )
+
+
+def listing(con: duckdb.DuckDBPyConnection, status: str, limit: int) -> tuple[list[str], list[tuple]]:
+    relation = con.execute(read_sql("alerts/listing"), {"status": status, "limit": limit})
+    return [d[0] for d in relation.description], relation.fetchall()

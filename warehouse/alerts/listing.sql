@@ -1,0 +1,8 @@
+-- Alerts for `exportwatch alerts`, newest first.
+SELECT a.alert_id, a.rule, c.iso2 AS country, a.flow, strftime(a.month, '%Y-%m') AS month, a.kind,
+       round(a.metric_value, 1) AS metric_pct, a.threshold, a.value_eur, a.raised_at, a.delivered_at, a.attempts, a.last_error
+FROM alerts AS a
+LEFT JOIN countries AS c USING (country_code)
+WHERE $status = 'all' OR ($status = 'pending') = (a.delivered_at IS NULL)
+ORDER BY a.alert_id DESC
+LIMIT $limit;
