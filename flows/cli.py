@@ -4,9 +4,10 @@ commands, so `exportwatch --help` answers at once."""
 import csv
 import json
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -128,6 +129,19 @@ def sql(
     """Run SQL against the warehouse, read-only."""
     import duckdb
 
+    with read_only_warehouse(config, db) as (_, con):
+        try:
+            relation = con.execute(query)
+            columns = [d[0] for d in relation.description] if relation.description else []
+            rows = relation.fetchall() if columns else []
+        except duckdb.Error as error:
+            fail(ExportwatchError(f"SQL error: {error}"))
+    write_rows(columns, rows, format)
+
+
+@contextmanager
+def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[Any, Any]]:
+    """(settings, read-only connection); waits briefly if an update holds the file, then says so."""
     from flows.config import load_settings
     from warehouse.connection import WarehouseLockedError, connect
 
@@ -137,14 +151,9 @@ def sql(
     except (ExportwatchError, WarehouseLockedError, FileNotFoundError) as error:
         fail(error)
     try:
-        relation = con.execute(query)
-        columns = [d[0] for d in relation.description] if relation.description else []
-        rows = relation.fetchall() if columns else []
-    except duckdb.Error as error:
-        fail(ExportwatchError(f"SQL error: {error}"))
+        yield settings, con
     finally:
         con.close()
-    write_rows(columns, rows, format)
 
 
 def write_rows(columns: list[str], rows: list[tuple], format: OutputFormat) -> None:
@@ -164,22 +173,13 @@ def write_rows(columns: list[str], rows: list[tuple], format: OutputFormat) -> N
 @app.command()
 def status(db: DbOption = None, config: ConfigOption = None) -> None:
     """Latest month and last revision per series, and the last runs."""
-    from flows.config import load_settings
     from warehouse import queries
-    from warehouse.connection import WarehouseLockedError, connect
 
-    try:
-        settings = load_settings(config, db=db)
-        con = connect(settings.warehouse.path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
-    except (ExportwatchError, WarehouseLockedError, FileNotFoundError) as error:
-        fail(error)
-    try:
+    with read_only_warehouse(config, db) as (settings, con):
         console.print(f"[bold]Series[/] in {settings.warehouse.path}")
         write_rows(*queries.rows(con, "status_series"), OutputFormat.table)
         console.print("[bold]Last runs[/]")
         write_rows(*queries.rows(con, "status_runs"), OutputFormat.table)
-    finally:
-        con.close()
 
 
 @app.command()
@@ -241,19 +241,10 @@ def alerts_list(
     """List alerts, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    from flows.config import load_settings
     from warehouse import alerts as store
-    from warehouse.connection import WarehouseLockedError, connect
 
-    try:
-        settings = load_settings(config, db=db)
-        con = connect(settings.warehouse.path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
-    except (ExportwatchError, WarehouseLockedError, FileNotFoundError) as error:
-        fail(error)
-    try:
+    with read_only_warehouse(config, db) as (_, con):
         write_rows(*store.listing(con, status.value, limit), OutputFormat.table)
-    finally:
-        con.close()
 
 
 @alerts_app.command("test")
