@@ -60,7 +60,8 @@ def update(
         require_credentials()
         from flows.update_trade import update_trade
 
-        result = update_trade(config=str(config) if config else None, db=str(db) if db else None, countries=country, since=since)
+        with fetch_progress():
+            result = update_trade(config=str(config) if config else None, db=str(db) if db else None, countries=country, since=since)
     except ExportwatchError as error:
         fail(error)
     print_summary(result)
@@ -84,10 +85,38 @@ def backfill(
         require_credentials()
         from flows.backfill import backfill as backfill_flow
 
-        result = backfill_flow(countries=country, since=since, until=until, config=str(config) if config else None, db=str(db) if db else None)
+        with fetch_progress():
+            result = backfill_flow(countries=country, since=since, until=until, config=str(config) if config else None, db=str(db) if db else None)
     except ExportwatchError as error:
         fail(error)
     print_summary(result)
+
+
+@contextmanager
+def fetch_progress() -> Iterator[None]:
+    """A progress bar on stderr fed by the pipeline's progress log records (see flows.pipeline)."""
+    import logging
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=errors, transient=True)
+    task = progress.add_task("fetch", total=None)
+
+    class ProgressHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            done, total = getattr(record, "progress", (None, None))
+            if total and total > 1:
+                progress.update(task, completed=done, total=total)
+
+    handler = ProgressHandler(level=logging.INFO)
+    logger = logging.getLogger("flows.progress")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with progress:
+            yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def print_summary(result: dict) -> None:

@@ -59,6 +59,7 @@ class WarehouseSettings(_Section):
     path: Path = Path("data/exportwatch.duckdb")
     archive_dir: Path = Path("data/raw")
     lock_timeout_seconds: float = Field(30.0, ge=0)
+    snapshot_path: Path | None = Field(None, description="If set, a read-only copy refreshed after each successful run.")
 
 
 class ScheduleSettings(_Section):

@@ -20,12 +20,15 @@ from flows.genesis.client import GenesisClient, JobPolicy, RetryPolicy, TableOut
 from flows.genesis.credentials import Credentials
 from flows.genesis.flatfile import extract_flat_csv, stage_flat_file
 from flows.genesis.request import TableRequest, plan_years
+from flows.run_lock import update_lock
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord, RawResponse
 from warehouse.connection import open_warehouse
 from warehouse.load import load, record_quality_issues, record_run
 
 log = logging.getLogger(__name__)
+# Progress of a run as log records with a `progress` attribute (done, total); the CLI draws a bar.
+progress_log = logging.getLogger("flows.progress")
 T = TypeVar("T")
 Step = Callable[[Callable[..., T]], Callable[..., T]]
 
@@ -132,7 +135,11 @@ def fetch_planned(client: GenesisClient, plan: list[PlannedRequest], max_in_flig
         nonlocal done
         outcome = fetch_table(client, planned.request, stand=planned.stand)
         done += 1
-        log.info("fetched %d/%d: %s (%s)", done, len(plan), planned.request.describe(), "unchanged" if outcome.unchanged else f"{len(outcome.responses)} file(s)")
+        progress_log.info(
+            "fetched %d/%d: %s (%s)", done, len(plan), planned.request.describe(),
+            "unchanged" if outcome.unchanged else f"{len(outcome.responses)} file(s)",
+            extra={"progress": (done, len(plan))},
+        )
         return outcome
 
     with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
@@ -239,6 +246,20 @@ def run_update(
     step: Step = run_directly,
 ) -> UpdateReport:
     run_id = run_id or uuid.uuid4().hex
+    with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):
+        return _run_update(settings, client, countries=countries, since=since, until=until, run_id=run_id, step=step)
+
+
+def _run_update(
+    settings: Settings,
+    client: GenesisClient,
+    *,
+    countries: list[str] | None,
+    since: int | None,
+    until: int | None,
+    run_id: str,
+    step: Step,
+) -> UpdateReport:
     started_at = datetime.now(UTC).replace(tzinfo=None)
     staging_dir = settings.warehouse.path.parent / "staging" / run_id
     requests_before = client.requests_sent

@@ -17,6 +17,7 @@ from flows.pipeline import UpdateReport, build_client, run_update
 from flows.report import render_markdown
 from flows.run_hooks import notify_failure
 from flows.tasks import prefect_step
+from warehouse.snapshot import publish_snapshot
 
 
 def run_flow_body(
@@ -37,6 +38,9 @@ def run_flow_body(
     finally:
         client.close()
     alerts: AlertOutcome = step(process_alerts)(settings)
+    snapshot = settings.warehouse.snapshot_path
+    if snapshot and (report.status == "loaded" or not snapshot.exists()):
+        step(publish_snapshot)(settings.warehouse.path, snapshot)
     logger.info(
         "%s: %d request(s), %d row(s) inserted, %d closed by revisions, %d new and %d revised month(s)",
         report.status, report.requests, report.rows_inserted, report.rows_closed, len(report.new), len(report.revised),

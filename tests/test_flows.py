@@ -38,8 +38,11 @@ def test_update_trade_loads_and_publishes_what_changed(prefect_harness, flow_env
     assert "## Revised months" in artifact and "| RU | exports | 2026-08 |" in artifact and "→ 777,500 |" in artifact
 
 
-def test_an_unchanged_run_says_so(prefect_harness, flow_env, settings, genesis):
+def test_an_unchanged_run_says_so(prefect_harness, flow_env, settings, genesis, monkeypatch, tmp_path):
+    reader_copy = tmp_path / "data" / "snapshot.duckdb"
+    monkeypatch.setenv("EXPORTWATCH_WAREHOUSE__SNAPSHOT_PATH", str(reader_copy))
     update_trade()
+    assert query(reader_copy, "SELECT count(*) FROM observations") == query(settings.warehouse.path, "SELECT count(*) FROM observations")
     assert update_trade()["status"] == "unchanged"
     assert "# exportwatch update: unchanged" in latest_artifact()
 
