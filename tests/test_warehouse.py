@@ -4,6 +4,7 @@ import subprocess
 import sys
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -132,3 +133,21 @@ def test_read_only_connection_refuses_writes(tmp_path):
     with pytest.raises(duckdb.Error):
         con.execute("DELETE FROM countries")
     con.close()
+
+
+def test_the_file_opens_in_the_duckdb_command_line_tool(settings, genesis, token_client):
+    import shutil
+
+    from flows.pipeline import run_update
+
+    run_update(settings, token_client)
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
+    assert cli, "duckdb-cli is a dependency: the duckdb command-line tool should be installed"
+    result = subprocess.run(
+        [cli, "-readonly", "-csv", str(settings.warehouse.path), "-c",
+         "SELECT country_iso2, count(*) AS months FROM monthly_trade WHERE flow = 'export' GROUP BY 1 ORDER BY 1; "
+         "SELECT count(*) FROM revisions; SELECT count(*) FROM monthly_trade_as_of(TIMESTAMP '2000-01-01')"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["country_iso2,months", "KG,93", "RU,93", "count_star()", "0", "count_star()", "0"]

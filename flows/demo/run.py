@@ -73,6 +73,6 @@ def summarise(path: Path, result: dict) -> list[str]:
     lines += [
         "Query it next:",
         f"  exportwatch sql --db {path} \"SELECT month, value_eur, yoy_pct FROM monthly_trade WHERE country_iso2 = 'RU' ORDER BY month\"",
-        f"  duckdb {path}    (the DuckDB command-line tool, if installed)",
+        f"  uv run duckdb -readonly {path}    (the DuckDB command-line tool)",
     ]
     return lines
