@@ -128,6 +128,30 @@ def print_summary(result: dict) -> None:
 
 
 @app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="A flat file (ZIP or CSV) downloaded from GENESIS-Online, format 'flat file CSV'.")],
+    table: Annotated[Optional[str], typer.Option(help="Table code, when the file name does not contain it (e.g. 51000-0012).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Load a flat file you downloaded by hand, with the same validation and vintage rules."""
+    import time
+
+    from flows.config import load_settings
+    from flows.load_file import load_file
+
+    started = time.monotonic()
+    try:
+        report = load_file(load_settings(config, db=db), path, table=table)
+    except ExportwatchError as error:
+        fail(error)
+    console.print(
+        f"{report.status}: {report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions "
+        f"({time.monotonic() - started:.1f} s)."
+    )
+
+
+@app.command()
 def check(config: ConfigOption = None) -> None:
     """Check that the GENESIS credentials work (helloworld/logincheck)."""
     from flows.config import load_settings

@@ -150,15 +150,26 @@ def fetch_planned(client: GenesisClient, plan: list[PlannedRequest], max_in_flig
 # -- stage and validate --------------------------------------------------------------------------
 
 
-def stage_responses(fetched: list[FetchedRequest], staging_dir: Path) -> tuple[list[Batch], list[FetchRecord]]:
-    """Unzip, parse and validate every response outside the warehouse lock. Any failure raises
-    before anything is loaded."""
+def already_loaded(settings: Settings, sha256s: list[str]) -> set[tuple[str, str]]:
+    """Bodies that are in the raw layer already: loading them again would write nothing."""
+    with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+        return queries.loaded_responses(con, sha256s)
+
+
+def stage_responses(
+    fetched: list[FetchedRequest], staging_dir: Path, memory_limit: str = "1GB", skip: set[tuple[str, str]] = frozenset()
+) -> tuple[list[Batch], list[FetchRecord]]:
+    """Unzip, parse and validate every response outside the warehouse lock (except those in `skip`,
+    already loaded). Any failure raises before anything is loaded."""
     batches: list[Batch] = []
     records: list[FetchRecord] = []
     for item in fetched:
         request = item.planned.request
         for response in item.outcome.responses:
-            batches.append(stage_response(response, request, staging_dir))
+            if (response.sha256, request.key) in skip:
+                log.info("%s: the same body was loaded before; skipping it", request.describe())
+                continue
+            batches.append(stage_response(response, request.table, request.language, request.key, request.describe(), staging_dir, memory_limit))
         if not item.outcome.unchanged:
             last = item.outcome.responses[-1] if item.outcome.responses else None
             records.append(
@@ -171,15 +182,22 @@ def stage_responses(fetched: list[FetchedRequest], staging_dir: Path) -> tuple[l
     return batches, records
 
 
-def stage_response(response: ArchivedResponse, request: TableRequest, staging_dir: Path) -> Batch:
-    context = dict(table=request.table, request=request.describe(), archived=str(response.path))
-    csv_path = extract_flat_csv(response.path, staging_dir, name=response.sha256, context=context)
+def stage_response(
+    response: ArchivedResponse, table: str, language: str, request_key: str, describe: str, staging_dir: Path, memory_limit: str
+) -> Batch:
+    """A ZIP (or a bare flat file) from the archive, staged as a validated Parquet batch."""
+    context = dict(table=table, request=describe, archived=str(response.path))
+    if response.kind == "csv":
+        csv_path = response.path
+    else:
+        csv_path = extract_flat_csv(response.path, staging_dir, name=response.sha256, context=context)
     parquet = staging_dir / f"{response.sha256}.parquet"
-    rows = stage_flat_file(csv_path, parquet, table_code=request.table, language=request.language, context=context)
-    csv_path.unlink(missing_ok=True)
+    rows = stage_flat_file(csv_path, parquet, table_code=table, language=language, context=context, memory_limit=memory_limit)
+    if csv_path != response.path:
+        csv_path.unlink(missing_ok=True)
     raw = RawResponse(
-        request_key=request.key,
-        table_code=request.table,
+        request_key=request_key,
+        table_code=table,
         endpoint=response.endpoint,
         request=response.form,
         fetched_at=response.fetched_at,
@@ -204,7 +222,9 @@ def load_batches(
     requests: int,
 ) -> UpdateReport:
     load_ts = datetime.now(UTC).replace(tzinfo=None)
-    with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+    with open_warehouse(
+        settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds, memory_limit=settings.warehouse.memory_limit
+    ) as con:
         result = load(con, batches, records, run_id=run_id, started_at=started_at, load_ts=load_ts, requests=requests)
         changes = queries.changes_at(con, load_ts) if result.rows_inserted else []
     status = "loaded" if result.rows_inserted or result.rows_closed else "unchanged"
@@ -270,7 +290,8 @@ def _run_update(
         if all(item.outcome.unchanged for item in fetched):
             log.info("GENESIS reports no newer data for any of %d request(s); nothing to load", len(fetched))
             return UpdateReport(run_id, "unchanged", requests)
-        batches, records = step(stage_responses)(fetched, staging_dir)
+        skip = already_loaded(settings, [r.sha256 for item in fetched for r in item.outcome.responses])
+        batches, records = step(stage_responses)(fetched, staging_dir, settings.warehouse.memory_limit, skip)
         return step(load_batches)(settings, batches, records, run_id=run_id, started_at=started_at, requests=requests)
     except ExportwatchError as error:
         record_failure(settings, run_id=run_id, started_at=started_at, requests=client.requests_sent - requests_before, error=error)

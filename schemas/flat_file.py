@@ -1,52 +1,51 @@
 """The rows of a GENESIS v5 flat file after the dimension columns were found by their codes.
 
-One row per delivered value, still as text: this is where malformed deliveries are caught
-(unknown measure, wrong unit, a month 13, a value that is neither a number nor a symbol).
+One row per delivered value, still as text, validated where it lies (a DuckDB staging table,
+through pandera's ibis backend): this is where malformed deliveries are caught (unknown measure,
+wrong unit, a month 13, a value that is neither a number nor a symbol). Duplicate keys are checked
+in SQL (warehouse/staging/duplicate_keys.sql): pandera's uniqueness report names no rows.
 """
 
-import re
-
-import pandas as pd
-import pandera.pandas as pa
+import pandera.ibis as pa
 
 from schemas.measures import MEASURES, NUMBER_PATTERN, SYMBOLS
 
-KEY = ["country_code", "year", "month_code", "measure"]
+KEY = ["country_code", "goods_code", "year", "month_code", "measure"]
+MEASURE_UNITS = sorted(f"{m.code}|{unit}" for m in MEASURES.values() for unit in m.delivered_units())
+_SYMBOL_PATTERN = "|".join(s.replace(".", r"\.") for s in sorted(SYMBOLS, key=len, reverse=True))
 
 
 class FlatFileRows(pa.DataFrameModel):
-    statistics_code: str = pa.Field(eq="51000")
-    time_code: str = pa.Field(eq="JAHR")
+    row_index: int
+    statistics_code: str = pa.Field(isin=["51000"])
+    time_code: str = pa.Field(isin=["JAHR"])
     year: str = pa.Field(str_matches=r"^(19|20)\d{2}$")
     country_code: str = pa.Field(str_matches=r"^STLAH\d{3}$")
+    goods_code: str = pa.Field(str_matches=r"^[A-Z0-9-]*$")
     month_code: str = pa.Field(str_matches=r"^MONAT(0[1-9]|1[0-2])$")
     measure: str = pa.Field(isin=sorted(MEASURES))
-    unit: str
+    measure_unit: str
     value: str
     quality: str = pa.Field(nullable=True, str_matches=r"^[a-z()]{0,3}$")
 
     class Config:
         strict = True
-        unique = KEY
 
-    @pa.dataframe_check(error="value_unit does not match the measure (e.g. WERTA must be 'Tsd. EUR')")
-    def unit_matches_measure(cls, df: pd.DataFrame) -> pd.Series:
-        expected = df["measure"].map(lambda code: MEASURES[code].delivered_units() if code in MEASURES else ())
-        return pd.Series([u in e for u, e in zip(df["unit"], expected)], index=df.index)
+    @pa.check("measure_unit", error="value_unit does not match the measure (e.g. WERTA must be 'Tsd. EUR')")
+    def unit_matches_measure(cls, data):
+        return data.table[data.key].isin(MEASURE_UNITS)
 
 
-def value_check(language: str) -> pa.Check:
-    """A value is a number in the file's language or one of the GENESIS symbols."""
-    pattern = re.compile(rf"^(?:{NUMBER_PATTERN[language]})$")
-    return pa.Check(
-        lambda s: s.map(lambda v: v in SYMBOLS or bool(pattern.match(v))),
-        element_wise=False,
-        name=f"number_or_symbol_{language}",
-        error=f"value is neither a number ({'decimal comma' if language == 'de' else 'decimal point'}, "
-        f"at most 3 decimals) nor a GENESIS symbol {sorted(SYMBOLS)}",
-    )
+class GermanFlatFileRows(FlatFileRows):
+    @pa.check("value", error=f"value is neither a number (decimal comma, at most 3 decimals) nor a GENESIS symbol {sorted(SYMBOLS)}")
+    def number_or_symbol(cls, data):
+        return data.table[data.key].re_search(rf"^({NUMBER_PATTERN['de']}|{_SYMBOL_PATTERN})$")
 
 
-def flat_file_schema(language: str) -> pa.DataFrameSchema:
-    schema = FlatFileRows.to_schema()
-    return schema.update_column("value", checks=[value_check(language)])
+class EnglishFlatFileRows(FlatFileRows):
+    @pa.check("value", error=f"value is neither a number (decimal point, at most 3 decimals) nor a GENESIS symbol {sorted(SYMBOLS)}")
+    def number_or_symbol(cls, data):
+        return data.table[data.key].re_search(rf"^({NUMBER_PATTERN['en']}|{_SYMBOL_PATTERN})$")
+
+
+FLAT_FILE_ROWS = {"de": GermanFlatFileRows, "en": EnglishFlatFileRows}

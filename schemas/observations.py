@@ -1,17 +1,28 @@
-"""Tidy observations as they go into the warehouse: one value per (table, country, month, measure)."""
+"""Tidy observations as they go into the warehouse: one value per (table, country, goods, month,
+measure), in base units. Validated in the DuckDB staging table through pandera's ibis backend
+(`value` is checked as DOUBLE; the stored value stays an exact DECIMAL)."""
 
-import pandas as pd
-import pandera.pandas as pa
+import datetime
+
+import pandera.ibis as pa
 
 from schemas.measures import EARLIEST_MONTH, MEASURES, NO_VALUE_SYMBOLS
 
-KEY = ["table_code", "country_code", "month", "measure"]
+KEY = ["table_code", "country_code", "goods_code", "month", "measure"]
+
+
+def next_month(today: datetime.date | None = None) -> datetime.date:
+    today = today or datetime.date.today()
+    return datetime.date(today.year + today.month // 12, today.month % 12 + 1, 1)
 
 
 class Observations(pa.DataFrameModel):
+    row_index: int
     table_code: str = pa.Field(str_matches=r"^\d{5}-\d{4}$")
     country_code: str = pa.Field(str_matches=r"^STLAH\d{3}$")
-    month: pd.Timestamp = pa.Field(ge=pd.Timestamp(EARLIEST_MONTH))
+    goods_variable: str
+    goods_code: str
+    month: datetime.date = pa.Field(ge=datetime.date.fromisoformat(EARLIEST_MONTH))
     measure: str = pa.Field(isin=sorted(MEASURES))
     value: float = pa.Field(nullable=True, ge=0)
     unit: str = pa.Field(isin=sorted({m.base_unit for m in MEASURES.values()}))
@@ -19,15 +30,13 @@ class Observations(pa.DataFrameModel):
     quality: str = pa.Field(nullable=True)
 
     class Config:
-        strict = "filter"
-        coerce = True
-        unique = KEY
+        strict = True
 
     @pa.check("month", error="month lies after next month: data from the future")
-    def not_in_future(cls, month: pd.Series) -> pd.Series:
-        next_month = (pd.Timestamp.now().normalize().replace(day=1) + pd.offsets.MonthBegin(1))
-        return month <= next_month
+    def not_in_future(cls, data):
+        return data.table[data.key] <= next_month()
 
     @pa.dataframe_check(error="value must be NULL exactly when a no-value symbol (. ... / x) is given")
-    def null_exactly_for_no_value_symbols(cls, df: pd.DataFrame) -> pd.Series:
-        return df["value"].isna() == df["symbol"].isin(NO_VALUE_SYMBOLS)
+    def null_exactly_for_no_value_symbols(cls, data):
+        table = data.table
+        return table.value.isnull() == table.symbol.isin(sorted(NO_VALUE_SYMBOLS)).fill_null(False)

@@ -19,9 +19,10 @@ def make_batch(tmp_path, name: str, rows: list[tuple], fetched_at=datetime(2026,
     parquet = tmp_path / f"{name}.parquet"
     con = duckdb.connect()
     con.execute(
-        "CREATE TABLE b (table_code VARCHAR, country_code VARCHAR, month DATE, measure VARCHAR, value DECIMAL(38,3), unit VARCHAR, symbol VARCHAR, quality VARCHAR)"
+        "CREATE TABLE b (table_code VARCHAR, country_code VARCHAR, goods_variable VARCHAR, goods_code VARCHAR, month DATE, "
+        "measure VARCHAR, value DECIMAL(38,3), unit VARCHAR, symbol VARCHAR, quality VARCHAR)"
     )
-    con.executemany("INSERT INTO b VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO b VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?)", rows)
     con.execute(f"COPY b TO '{parquet}' (FORMAT parquet)")
     con.close()
     raw = RawResponse("key1", "51000-0004", "data/tablefile", {"name": "51000-0004"}, fetched_at, f"sha-{name}", 10, "application/zip", f"xx/sha-{name}.zip")

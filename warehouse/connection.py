@@ -46,10 +46,14 @@ def connect(path: Path, *, read_only: bool = False, lock_timeout: float = 30.0) 
 
 
 @contextmanager
-def open_warehouse(path: Path, *, read_only: bool = False, lock_timeout: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(
+    path: Path, *, read_only: bool = False, lock_timeout: float = 30.0, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to an up-to-date warehouse (migrated unless read-only), closed on exit."""
     con = connect(path, read_only=read_only, lock_timeout=lock_timeout)
     try:
+        if memory_limit:
+            con.execute("SET memory_limit = ?", [memory_limit])
         if not read_only:
             migrate(con)
         yield con

@@ -15,6 +15,13 @@ def earliest_open_year(con: duckdb.DuckDBPyConnection, table_code: str) -> int |
     return con.execute(read_sql("queries/earliest_open_year"), {"table_code": table_code}).fetchone()[0]
 
 
+def loaded_responses(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> set[tuple[str, str]]:
+    """(sha256, request_key) of the given bodies that are already in the raw layer."""
+    if not sha256s:
+        return set()
+    return set(con.execute("SELECT sha256, request_key FROM raw_responses WHERE list_contains(?, sha256)", [sha256s]).fetchall())
+
+
 def changes_at(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> list[dict]:
     relation = con.execute(read_sql("queries/changes_at"), {"load_ts": load_ts})
     names = [d[0] for d in relation.description]

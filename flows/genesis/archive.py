@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-_KINDS = {"zip": ".zip", "json": ".json", "html": ".html", "other": ".bin"}
+_KINDS = {"zip": ".zip", "json": ".json", "html": ".html", "csv": ".csv", "other": ".bin"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ def sniff_kind(head: bytes, content_type: str) -> str:
     stripped = head.lstrip()
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
+    if head.startswith((b"\xef\xbb\xbfstatistics_code", b"statistics_code")):
+        return "csv"  # a bare flat file, as `exportwatch load` takes it
     if stripped.startswith((b"{", b"[")):
         return "json"
     if stripped[:1] == b"<" or "html" in content_type:

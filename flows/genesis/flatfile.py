@@ -1,35 +1,44 @@
 """Reading a GENESIS v5 flat file ("ffcsv"): unzip, check the layout, stage, validate.
 
-The layout is found by column name and by variable code (STLAH, MONAT, DINSG), never by position:
-the position of MONAT among the N_variable groups differs from table to table.
+The layout is found by column name and by variable code (DINSG, STLAH, MONAT and a goods
+classification such as WAM4/WAM6/WAM8), never by position: the position of MONAT among the
+N_variable groups differs from table to table. Validation runs where the data lies, in a scratch
+DuckDB, through pandera's ibis backend, in bounded chunks.
 """
 
 import re
 import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import ibis
 import pandas as pd
 import pandera.errors
+import pandera.ibis
 
 from flows.errors import FlatFileError, ValidationFailed
-from schemas.flat_file import flat_file_schema
+from schemas.flat_file import FLAT_FILE_ROWS
 from schemas.observations import Observations
 from warehouse import staging
 
 REQUIRED_COLUMNS = ("statistics_code", "time_code", "time", "value", "value_unit", "value_variable_code")
 OLD_FORMAT_MARK = "Statistik_Code"
+GOODS_VARIABLE = re.compile(r"^WA[A-Z0-9]*$")
 _GROUP = re.compile(r"^(\d+)_variable_code$")
 _MAX_FAILURE_CASES = 1000
+VALIDATION_CHUNK_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
 class Layout:
-    columns: list[str]
+    header: list[str]
     country_column: str
     month_column: str
+    goods_column: str | None
+    goods_variable: str
     quality_column: str | None
 
 
@@ -51,89 +60,111 @@ def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict
             with archive.open(members[0]) as source, open(target, "wb") as out:
                 shutil.copyfileobj(source, out, 1 << 20)
             return target
-    except (zipfile.BadZipFile, EOFError, zlib_error()) as error:
+    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
         raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
 
 
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
+UTF8_PROBE_BYTES = 1 << 20
 
 
-def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict) -> Layout:
+def read_header(csv_path: Path, *, context: dict) -> list[str]:
     with open(csv_path, "rb") as handle:
         first = handle.readline()
+        probe = handle.read(UTF8_PROBE_BYTES)
     try:
         header = first.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError:
         raise FlatFileError("the header is not UTF-8 (GENESIS v5 files are UTF-8 with BOM)", **context) from None
+    try:
+        # The labels (Außenhandel, Länderverzeichnis, ...) put non-ASCII bytes in the first rows, so
+        # a Latin-1 file shows here; the labels are not read further on.
+        probe.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(probe) - 4:  # not just a character cut at the end of the probe
+            raise FlatFileError(f"the flat file is not valid UTF-8 (Latin-1 bytes?) at byte {len(first) + error.start}", **context) from None
     if not header:
         raise FlatFileError("the file is empty (not even a header line)", **context)
     columns = header.split(";")
-    if "" in columns:
-        raise FlatFileError(f"the flat file header has an empty column name (column {columns.index('') + 1})", **context)
-    duplicates = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicates:
-        raise FlatFileError(f"the flat file header repeats column(s) {', '.join(duplicates)}", **context)
     if columns[0] == OLD_FORMAT_MARK:
         raise FlatFileError(
             "this is the old GENESIS format (wide, German headers, before late 2024); exportwatch reads only the v5 flat file",
             hint="Request format=ffcsv from the current API, or download the table again from GENESIS-Online.",
             **context,
         )
+    if "" in columns:
+        raise FlatFileError(f"the flat file header has an empty column name (column {columns.index('') + 1})", **context)
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        raise FlatFileError(f"the flat file header repeats column(s) {', '.join(duplicates)}", **context)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise FlatFileError(f"column(s) {', '.join(missing)} missing from the flat file header", **context)
-    groups = sorted(int(m.group(1)) for c in columns if (m := _GROUP.match(c)))
-    staging.read_flat_file(con, csv_path, columns)
+    return columns
+
+
+def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict) -> Layout:
+    """Read the file into the scratch database and find its dimension columns by variable code."""
+    header = read_header(csv_path, context=context)
+    groups = sorted(int(m.group(1)) for c in header if (m := _GROUP.match(c)))
+    for group in groups:
+        if f"{group}_variable_attribute_code" not in header:
+            raise FlatFileError(f"column {group}_variable_attribute_code missing from the flat file header", **context)
+    group_columns = [c for g in groups for c in (f"{g}_variable_code", f"{g}_variable_attribute_code")]
+    quality = "value_q" if "value_q" in header else None
+    keep = [*REQUIRED_COLUMNS, *group_columns, *([quality] if quality else [])]
+    if staging.read_flat_file(con, csv_path, header, keep) == 0:
+        raise FlatFileError("the flat file has a header but no rows", **context)
     by_code: dict[str, int] = {}
     for group in groups:
-        attribute = f"{group}_variable_attribute_code"
-        if attribute not in columns:
-            raise FlatFileError(f"column {attribute} missing from the flat file header", **context)
         codes = [c for c in staging.distinct_values(con, f"{group}_variable_code") if c is not None]
         if len(codes) > 1:
             raise FlatFileError(f"column {group}_variable_code mixes variables {sorted(codes)}", **context)
         if codes:
             by_code[codes[0]] = group
-    if con.execute("SELECT count(*) FROM flat_file").fetchone()[0] == 0:
-        raise FlatFileError("the flat file has a header but no rows", **context)
-    unknown = sorted(set(by_code) - {"STLAH", "MONAT", "DINSG"})
-    if unknown:
+    goods = sorted(code for code in by_code if GOODS_VARIABLE.match(code))
+    unknown = sorted(set(by_code) - {"STLAH", "MONAT", "DINSG", *goods})
+    if unknown or len(goods) > 1:
         raise FlatFileError(
-            f"the flat file has variable(s) {', '.join(unknown)} besides STLAH and MONAT; "
-            "exportwatch loads tables by country and month (e.g. 51000-0004)",
+            f"the flat file has variable(s) {', '.join(unknown or goods)} besides STLAH, MONAT and one goods classification; "
+            "exportwatch loads monthly 51000 tables by country (and goods)",
             **context,
         )
     for needed in ("STLAH", "MONAT"):
         if needed not in by_code:
             raise FlatFileError(f"the flat file has no {needed} variable; is this a monthly table by country?", **context)
     return Layout(
-        columns=columns,
+        header=header,
         country_column=f"{by_code['STLAH']}_variable_attribute_code",
         month_column=f"{by_code['MONAT']}_variable_attribute_code",
-        quality_column="value_q" if "value_q" in columns else None,
+        goods_column=f"{by_code[goods[0]]}_variable_attribute_code" if goods else None,
+        goods_variable=goods[0] if goods else "",
+        quality_column=quality,
     )
 
 
 def stage_flat_file(
-    csv_path: Path, parquet_path: Path, *, table_code: str, language: str, context: dict
+    csv_path: Path, parquet_path: Path, *, table_code: str, language: str, context: dict, memory_limit: str = "1GB"
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.
 
     Raises FlatFileError for an unreadable layout and ValidationFailed when rows break the contract.
     """
-    con = duckdb.connect()
+    scratch = parquet_path.with_suffix(".staging.duckdb")
+    con = staging.open_scratch(scratch, memory_limit)
     try:
         try:
             layout = read_layout(csv_path, con, context=context)
-            rows = staging.select_rows(
-                con, country_column=layout.country_column, month_column=layout.month_column, quality_column=layout.quality_column
+            staging.define_rows(
+                con,
+                country_column=layout.country_column,
+                goods_column=layout.goods_column,
+                month_column=layout.month_column,
+                quality_column=layout.quality_column,
             )
-            _validate(rows, flat_file_schema(language), "FlatFileRows", context)
-            observations = staging.type_observations(con, table_code)
-            _validate(observations, Observations.to_schema(), "Observations", context)
+            validate_in_chunks(con, "flat_file_rows", FLAT_FILE_ROWS[language], "FlatFileRows", context)
+            reject_duplicates(con, context)
+            staging.type_observations(con, table_code, layout.goods_variable)
+            validate_in_chunks(con, "staged_flat_observations_check", Observations, "Observations", context)
             return staging.write_batch(con, parquet_path)
         except duckdb.Error as error:
             text = str(error)
@@ -144,31 +175,72 @@ def stage_flat_file(
             raise FlatFileError(f"the flat file could not be read ({type(error).__name__}: {text.splitlines()[0]})", **context) from None
     finally:
         con.close()
+        scratch.unlink(missing_ok=True)
+        shutil.rmtree(str(scratch) + ".tmp", ignore_errors=True)
 
 
-def _validate(frame: pd.DataFrame, schema: pandera.api.pandas.container.DataFrameSchema, name: str, context: dict) -> None:
-    try:
-        schema.validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        counts = cases.groupby(["column", "check"], dropna=False).size().sort_values(ascending=False)
-        summary = "; ".join(f"{col if isinstance(col, str) else 'row'} {check}: {n}" for (col, check), n in counts.head(6).items())
-        examples = ", ".join(
-            f"row {int(r['index']) if pd.notna(r['index']) else '?'} {r['column']}={r['failure_case']!r}"
-            for _, r in cases.head(3).iterrows()
-        )
-        failure_cases = [
+def validate_in_chunks(
+    con: duckdb.DuckDBPyConnection, table: str, model: type[pandera.ibis.DataFrameModel], name: str, context: dict
+) -> None:
+    """pandera on the staging table, in row-index ranges so failure cases stay bounded."""
+    rows = ibis.duckdb.from_connection(con).table(table)
+    total = con.execute(f"SELECT count(*) FROM {staging.quote_identifier(table)}").fetchone()[0]
+    for start in range(0, total, VALIDATION_CHUNK_ROWS):
+        chunk = rows.filter((rows.row_index >= start) & (rows.row_index < start + VALIDATION_CHUNK_ROWS))
+        try:
+            model.validate(chunk, lazy=True)
+        except pandera.errors.SchemaErrors as errors:
+            raise validation_failed(failure_rows(errors.failure_cases, name), name, context) from None
+
+
+def reject_duplicates(con: duckdb.DuckDBPyConnection, context: dict) -> None:
+    duplicates = staging.duplicate_keys(con)
+    if duplicates:
+        cases = [
+            {
+                "schema_name": "FlatFileRows",
+                "check_name": "duplicate key (country, goods, year, month, measure)",
+                "column_name": None,
+                "failure_case": f"{country} {goods} {year} {month} {measure} ×{times}".replace("  ", " "),
+                "row_index": int(row_index),
+            }
+            for row_index, country, goods, year, month, measure, times in duplicates
+        ]
+        raise validation_failed(cases, "FlatFileRows", context)
+
+
+def failure_rows(cases: pd.DataFrame, name: str) -> list[dict]:
+    """pandera.ibis failure cases as plain rows: the failing column and value, not a dict."""
+    rows = []
+    for _, case in cases.head(_MAX_FAILURE_CASES).iterrows():
+        value = case["failure_case"]
+        column = None if pd.isna(case["column"]) or case["column"] == "failure_case" else str(case["column"])
+        if isinstance(value, dict):
+            if len(value) == 1:
+                column, value = next(iter(value.items()))
+            else:
+                value = {k: v for k, v in value.items() if k != "row_index"}
+        rows.append(
             {
                 "schema_name": name,
-                "check_name": str(r["check"]),
-                "column_name": None if pd.isna(r["column"]) else str(r["column"]),
-                "failure_case": None if pd.isna(r["failure_case"]) else str(r["failure_case"]),
-                "row_index": None if pd.isna(r["index"]) else int(r["index"]),
+                "check_name": str(case["check"]),
+                "column_name": column,
+                "failure_case": None if value is None or (not isinstance(value, dict) and pd.isna(value)) else str(value),
+                "row_index": None if pd.isna(case["index"]) else int(case["index"]),
             }
-            for _, r in cases.head(_MAX_FAILURE_CASES).iterrows()
-        ]
-        raise ValidationFailed(
-            f"{len(cases)} validation failure(s) in {name} ({summary}); e.g. {examples}; nothing was loaded, see table quality_issues",
-            failure_cases,
-            **context,
-        ) from None
+        )
+    return rows
+
+
+def validation_failed(cases: list[dict], name: str, context: dict) -> ValidationFailed:
+    counts: dict[tuple, int] = {}
+    for case in cases:
+        key = (case["column_name"] or "row", case["check_name"])
+        counts[key] = counts.get(key, 0) + 1
+    summary = "; ".join(f"{column} {check}: {n}" for (column, check), n in sorted(counts.items(), key=lambda kv: -kv[1])[:6])
+    examples = ", ".join(f"row {c['row_index']} {c['column_name'] or ''}={c['failure_case']!r}" for c in cases[:3])
+    return ValidationFailed(
+        f"{len(cases)} validation failure(s) in {name} ({summary}); e.g. {examples}; nothing was loaded, see table quality_issues",
+        cases,
+        **context,
+    )

@@ -10,7 +10,7 @@ FROM monthly_trade AS t
 JOIN (
     SELECT month, min(valid_from) AS first_loaded_at, max(valid_from) AS last_loaded_at
     FROM observations
-    WHERE country_code = $country_code AND measure = $measure
+    WHERE country_code = $country_code AND measure = $measure AND goods_code = ''
     GROUP BY month
 ) AS h USING (month)
 WHERE t.country_code = $country_code AND t.flow = $flow

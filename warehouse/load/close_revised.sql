@@ -5,6 +5,7 @@ FROM staged_observations AS s
 WHERE o.valid_to IS NULL
   AND o.table_code = s.table_code
   AND o.country_code = s.country_code
+  AND o.goods_code = s.goods_code
   AND o.month = s.month
   AND o.measure = s.measure
   AND (o.value IS DISTINCT FROM s.value

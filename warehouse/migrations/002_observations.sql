@@ -3,6 +3,8 @@
 CREATE TABLE observations (
     table_code      VARCHAR NOT NULL,
     country_code    VARCHAR NOT NULL,
+    goods_variable  VARCHAR NOT NULL,
+    goods_code      VARCHAR NOT NULL,
     month           DATE NOT NULL,
     measure         VARCHAR NOT NULL,
     value           DECIMAL(38, 3),
@@ -14,9 +16,11 @@ CREATE TABLE observations (
     raw_response_id BIGINT NOT NULL
 );
 
-COMMENT ON TABLE observations IS 'Every value GENESIS ever delivered, one row per vintage. The current value has valid_to IS NULL.';
+COMMENT ON TABLE observations IS 'Every value GENESIS ever delivered, one row per vintage, key (table_code, country_code, goods_code, month, measure). The current value has valid_to IS NULL.';
 COMMENT ON COLUMN observations.table_code IS 'GENESIS table, e.g. 51000-0004.';
 COMMENT ON COLUMN observations.country_code IS 'Partner country as STLAH key, e.g. STLAH075 = Russian Federation; see countries.';
+COMMENT ON COLUMN observations.goods_variable IS 'Goods classification of goods_code, e.g. WAM8 (8-digit commodity codes); empty for tables by country only.';
+COMMENT ON COLUMN observations.goods_code IS 'Commodity code as GENESIS delivers it (text, leading zeros kept), e.g. WA84713000; empty for country totals.';
 COMMENT ON COLUMN observations.month IS 'Reference month (first day of the month).';
 COMMENT ON COLUMN observations.measure IS 'GENESIS value variable: WERTA exports EUR, WERTE imports EUR, WERTAS/WERTES in USD, GEWA/GEWE net mass.';
 COMMENT ON COLUMN observations.value IS 'Value in the base unit (EUR, USD or t), converted exactly from the delivered thousands; NULL when GENESIS gave no number.';

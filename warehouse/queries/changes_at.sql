@@ -2,6 +2,7 @@
 SELECT
     new.table_code,
     new.country_code,
+    new.goods_code,
     c.iso2 AS country_iso2,
     new.measure,
     new.month,
@@ -12,6 +13,7 @@ FROM observations AS new
 LEFT JOIN observations AS old
   ON old.table_code = new.table_code
  AND old.country_code = new.country_code
+ AND old.goods_code = new.goods_code
  AND old.measure = new.measure
  AND old.month = new.month
  AND old.valid_to = new.valid_from

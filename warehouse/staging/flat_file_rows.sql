@@ -1,14 +1,16 @@
--- Staging, step 1: the flat file's rows with the dimension columns picked by variable code
--- ({country_column}, {month_column} are the attribute-code columns of the STLAH and MONAT groups).
-CREATE OR REPLACE TABLE flat_file_rows AS
+-- Staging, step 2: the rows with the dimension columns picked by variable code ({country_column},
+-- {goods_column}, {month_column}: attribute-code columns of the STLAH, goods and MONAT groups).
+CREATE OR REPLACE VIEW flat_file_rows AS
 SELECT
+    rowid AS row_index,
     statistics_code,
     time_code,
     "time" AS year,
     {country_column} AS country_code,
+    {goods_column} AS goods_code,
     {month_column} AS month_code,
     value_variable_code AS measure,
-    value_unit AS unit,
+    value_variable_code || '|' || value_unit AS measure_unit,
     "value",
     {quality_column} AS quality
 FROM flat_file;

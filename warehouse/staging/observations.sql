@@ -1,9 +1,12 @@
--- Staging, step 2: typed observations. Numbers become exact DECIMALs in the base unit
+-- Staging, step 3: typed observations. Numbers become exact DECIMALs in the base unit
 -- (thousands of EUR -> EUR), "-" becomes 0, the no-value symbols become NULL and are kept.
 CREATE OR REPLACE TABLE staged_flat_observations AS
 SELECT
+    r.row_index,
     $table_code AS table_code,
     r.country_code,
+    $goods_variable AS goods_variable,
+    r.goods_code,
     make_date(CAST(r.year AS INTEGER), CAST(right(r.month_code, 2) AS INTEGER), 1) AS month,
     r.measure,
     CASE

@@ -5,6 +5,7 @@ WITH known AS (
     SELECT *
     FROM observations
     WHERE measure IN ('WERTA', 'WERTE')
+      AND goods_code = ''  -- country totals; goods are in monthly_trade_by_goods
       AND valid_from <= ts
 ),
 history AS (

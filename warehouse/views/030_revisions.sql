@@ -3,6 +3,7 @@ CREATE OR REPLACE VIEW revisions AS
 SELECT
     new.table_code,
     new.country_code,
+    new.goods_code,
     CASE WHEN new.measure IN ('WERTA', 'WERTAS', 'GEWA') THEN 'export' ELSE 'import' END AS flow,
     new.measure,
     new.month,
@@ -21,6 +22,7 @@ FROM observations AS new
 JOIN observations AS old
   ON old.table_code = new.table_code
  AND old.country_code = new.country_code
+ AND old.goods_code = new.goods_code
  AND old.measure = new.measure
  AND old.month = new.month
  AND old.valid_to = new.valid_from;
@@ -28,6 +30,7 @@ JOIN observations AS old
 COMMENT ON VIEW revisions IS 'Every revision of a value: old and new value, symbol and quality flag, and when the revision was loaded.';
 COMMENT ON COLUMN revisions.table_code IS 'GENESIS table.';
 COMMENT ON COLUMN revisions.country_code IS 'Partner country as STLAH key.';
+COMMENT ON COLUMN revisions.goods_code IS 'Commodity code; empty for country totals.';
 COMMENT ON COLUMN revisions.flow IS 'export or import.';
 COMMENT ON COLUMN revisions.measure IS 'GENESIS value variable, e.g. WERTA.';
 COMMENT ON COLUMN revisions.month IS 'Reference month, first day.';

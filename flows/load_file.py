@@ -1,0 +1,98 @@
+"""`exportwatch load`: a flat file downloaded by hand from the GENESIS web UI (ZIP or CSV), through
+the same archive, staging, validation and vintage rules as a fetched response."""
+
+import hashlib
+import re
+import shutil
+import uuid
+import zipfile
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows.config import Settings
+from flows.errors import ExportwatchError, FlatFileError
+from flows.genesis.archive import ResponseArchive
+from flows.pipeline import UpdateReport, already_loaded, load_batches, record_failure, stage_response
+from flows.run_lock import update_lock
+
+TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")
+LANGUAGE_IN_NAME = re.compile(r"_(de|en)_flat\.(csv|zip)$", re.I)
+GERMAN_LABELS = ("Außenhandel", "Tsd. EUR")
+ENGLISH_LABELS = ("Foreign trade", "EUR 1000")
+
+
+def table_from_name(path: Path, explicit: str | None) -> str:
+    if explicit:
+        if not re.fullmatch(r"51000-\d{4}", explicit):
+            raise FlatFileError(f"--table {explicit!r} is not a foreign-trade table code like 51000-0004")
+        return explicit
+    match = TABLE_IN_NAME.search(path.name)
+    if not match:
+        raise FlatFileError(f"cannot tell the GENESIS table from the file name {path.name!r}: pass --table, e.g. --table 51000-0012")
+    return match.group(1)
+
+
+def detect_language(path: Path, archived: Path, kind: str) -> str:
+    """From the file name (..._de_flat.zip) or else from the first data row's labels."""
+    match = LANGUAGE_IN_NAME.search(path.name)
+    if match:
+        return match.group(1).lower()
+    first = first_data_line(archived, kind)
+    if any(label in first for label in GERMAN_LABELS):
+        return "de"
+    if any(label in first for label in ENGLISH_LABELS):
+        return "en"
+    return "de"
+
+
+def load_file(settings: Settings, path: Path, *, table: str | None = None) -> UpdateReport:
+    if not path.is_file():
+        raise FlatFileError(f"no file at {path}")
+    table_code = table_from_name(path, table)
+    run_id = uuid.uuid4().hex
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    staging_dir = settings.warehouse.path.parent / "staging" / run_id
+    request = {"file": path.name, "table": table_code}
+    request_key = hashlib.sha256(f"load:{table_code}".encode()).hexdigest()[:16]
+    describe = f"exportwatch load {path.name} (table {table_code})"
+    with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):
+        try:
+            with open(path, "rb") as source:
+                archived = ResponseArchive(settings.warehouse.archive_dir).store(
+                    iter(lambda: source.read(1 << 20), b""),
+                    endpoint="manual/load", form=request, http_status=200,
+                    content_type="application/zip" if path.suffix.lower() == ".zip" else "text/csv",
+                    fetched_at=started_at,
+                )
+            context = dict(table=table_code, request=describe, archived=str(archived.path))
+            if archived.kind not in ("zip", "csv"):
+                raise FlatFileError("the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context)
+            if (archived.sha256, request_key) in already_loaded(settings, [archived.sha256]):
+                return load_batches(settings, [], [], run_id=run_id, started_at=started_at, requests=0)
+            language = detect_language(path, archived.path, archived.kind)
+            batch = stage_response(archived, table_code, language, request_key, describe, staging_dir, settings.warehouse.memory_limit)
+            return load_batches(settings, [batch], [], run_id=run_id, started_at=started_at, requests=0)
+        except ExportwatchError as error:
+            record_failure(settings, run_id=run_id, started_at=started_at, requests=0, error=error)
+            raise
+        finally:
+            shutil.rmtree(staging_dir, ignore_errors=True)
+
+
+def first_data_line(archived: Path, kind: str) -> str:
+    """The second line of the flat file, read without unpacking the whole ZIP."""
+    try:
+        if kind == "csv":
+            with open(archived, "rb") as handle:
+                handle.readline()
+                return handle.readline().decode("utf-8", errors="replace")
+        with zipfile.ZipFile(archived) as archive:
+            members = archive.infolist()
+            if len(members) != 1:
+                return ""  # staging names the problem
+            with archive.open(members[0]) as handle:
+                handle.readline()
+                return handle.readline().decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, EOFError, zlib.error):
+        return ""  # staging names the problem
