@@ -4,9 +4,9 @@ environment (flows.genesis.credentials)."""
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from flows.alerts.rules import AlertRule
@@ -19,6 +19,16 @@ ENV_CONFIG = "EXPORTWATCH_CONFIG"
 ENV_DB = "EXPORTWATCH_DB"
 ENV_API_URL = "GENESIS_API_URL"
 DEFAULT_CONFIG_FILE = Path("exportwatch.toml")
+
+
+def _known_measures(value: list[str]) -> list[str]:
+    unknown = [m for m in value if m not in MEASURES]
+    if unknown:
+        raise ValueError(f"unknown measure(s) {unknown}; known: {sorted(MEASURES)}")
+    return value
+
+
+Measures = Annotated[list[str], AfterValidator(_known_measures)]
 
 
 class _Section(BaseModel):
@@ -42,17 +52,22 @@ class GenesisSettings(_Section):
 class WatchlistSettings(_Section):
     table: str = Field("51000-0004", pattern=r"^51000-\d{4}$")
     countries: list[str] = ["RU", "BY", "KG", "KZ", "AM", "GE", "UZ", "TR"]
-    measures: list[str] = ["WERTA", "WERTE"]
+    measures: Measures = ["WERTA", "WERTE"]
     since: int = Field(2008, ge=1990)
     revision_years: int = Field(2, ge=0, description="Re-request the current year and this many before it on every run.")
 
-    @field_validator("measures")
-    @classmethod
-    def _known_measures(cls, value: list[str]) -> list[str]:
-        unknown = [m for m in value if m not in MEASURES]
-        if unknown:
-            raise ValueError(f"unknown measure(s) {unknown}; known: {sorted(MEASURES)}")
-        return value
+
+class TableSettings(_Section):
+    """A further 51000 table to load, e.g. monthly trade by goods and country (51000-0012)."""
+
+    table: str = Field(pattern=r"^51000-\d{4}$")
+    goods_variable: str = Field("", pattern=r"^(WA[A-Z0-9]*)?$", description="Goods classification, e.g. WAM4 or WAM8.")
+    goods: list[str] = Field(["*"], description="Goods keys (e.g. WA8703, text with leading zeros) or * for all.")
+    goods_estimate: int = Field(1000, ge=1, description="How many goods * stands for, to plan requests below the dialog limit.")
+    countries: list[str] | None = Field(None, description="Default: [watchlist] countries.")
+    measures: Measures = ["WERTA", "WERTE"]
+    since: int | None = Field(None, ge=1990, description="Default: [watchlist] since.")
+
 
 
 class WarehouseSettings(_Section):
@@ -96,6 +111,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings = WarehouseSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     alerts: AlertsSettings = AlertsSettings()
+    tables: list[TableSettings] = []
 
     @classmethod
     def settings_customise_sources(
@@ -140,6 +156,8 @@ def load_settings(explicit: Path | None = None, *, db: Path | None = None) -> Se
     elif os.environ.get(ENV_DB):
         settings.warehouse.path = Path(os.environ[ENV_DB])
     resolve_countries(settings.watchlist.countries)
+    for extra in settings.tables:
+        resolve_countries(extra.countries or settings.watchlist.countries)
     for rule in settings.alerts.rules:
         resolve_countries(rule.countries)
     return settings

@@ -86,6 +86,27 @@ def build_client(settings: Settings, credentials: Credentials, **overrides: Any)
 # -- plan ----------------------------------------------------------------------------------------
 
 
+def table_templates(settings: Settings, countries: list[str] | None) -> list[tuple[TableRequest, int]]:
+    """(request template, first year) for the watchlist table and every [[tables]] entry."""
+    w = settings.watchlist
+    language = settings.genesis.language
+    templates = [(TableRequest(w.table, resolve_countries(countries or w.countries), tuple(w.measures), 0, 0, language), w.since)]
+    for extra in settings.tables:
+        template = TableRequest(
+            extra.table,
+            resolve_countries(countries or extra.countries or w.countries),
+            tuple(extra.measures),
+            0,
+            0,
+            language,
+            goods_variable=extra.goods_variable,
+            goods=tuple(extra.goods) if extra.goods_variable else (),
+            goods_estimate=extra.goods_estimate,
+        )
+        templates.append((template, extra.since or w.since))
+    return templates
+
+
 def plan_update(
     settings: Settings,
     *,
@@ -94,33 +115,29 @@ def plan_update(
     until: int | None = None,
     today: date | None = None,
 ) -> list[PlannedRequest]:
-    """The requests of one run: the revision window always (with `stand`), older years only
-    until they have been fetched once, or on every run where --since is given. With `until`
+    """The requests of one run: per table the revision window always (with `stand`), older years
+    only until they have been fetched once, or on every run where --since is given. With `until`
     (a backfill) exactly the years since..until, without `stand`."""
-    w = settings.watchlist
     today = today or datetime.now(UTC).date()
-    codes = resolve_countries(countries or w.countries)
+    templates = table_templates(settings, countries)
     with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
-        state = queries.fetch_state(con, w.table)
-        open_year = queries.earliest_open_year(con, w.table)
-    window_start = today.year - w.revision_years
-    if open_year is not None:
-        window_start = min(window_start, open_year)
-    first_year = since if since is not None else w.since
-    window_start = max(window_start, first_year)
-
-    def requests(first: int, last: int) -> list[TableRequest]:
-        return plan_years(
-            w.table, codes, tuple(w.measures), first, last,
-            language=settings.genesis.language, value_limit=settings.genesis.dialog_value_limit,
-        )
-
-    if until is not None:
-        return [PlannedRequest(r, None) for r in requests(first_year, min(until, today.year))]
-    plan = [PlannedRequest(r, state.get(r.key)) for r in requests(window_start, today.year)]
-    for r in requests(first_year, window_start - 1):
-        if since is not None or r.key not in state:
-            plan.append(PlannedRequest(r, None))
+        known = {t.table: (queries.fetch_state(con, t.table), queries.earliest_open_year(con, t.table)) for t, _ in templates}
+    limit = settings.genesis.dialog_value_limit
+    plan: list[PlannedRequest] = []
+    for template, table_since in templates:
+        state, open_year = known[template.table]
+        first_year = since if since is not None else table_since
+        if until is not None:
+            plan += [PlannedRequest(r, None) for r in plan_years(template, first_year, min(until, today.year), value_limit=limit)]
+            continue
+        window_start = today.year - settings.watchlist.revision_years
+        if open_year is not None:
+            window_start = min(window_start, open_year)
+        window_start = max(window_start, first_year)
+        plan += [PlannedRequest(r, state.get(r.key)) for r in plan_years(template, window_start, today.year, value_limit=limit)]
+        for r in plan_years(template, first_year, window_start - 1, value_limit=limit):
+            if since is not None or r.key not in state:
+                plan.append(PlannedRequest(r, None))
     return plan
 
 

@@ -704,7 +704,7 @@ def plans(draw):
 @given(plans())
 def test_plan_years_covers_the_range_in_chunks_below_the_limit(case):
     countries, measures, value_limit, first, last = case
-    requests = plan_years(TABLE, countries, measures, first, last, language="de", value_limit=value_limit)
+    requests = plan_years(TableRequest(TABLE, countries, measures, 0, 0), first, last, value_limit=value_limit)
     assert requests
     assert requests[0].startyear == first and requests[-1].endyear == last
     for before, after in zip(requests, requests[1:]):
@@ -719,7 +719,7 @@ def test_plan_years_covers_the_range_in_chunks_below_the_limit(case):
 @given(plans(), st.integers(min_value=0, max_value=15), st.integers(min_value=0, max_value=5))
 def test_plan_years_chunks_are_aligned_when_the_range_moves(case, later_first, later_last):
     countries, measures, value_limit, first, last = case
-    plan = lambda a, b: plan_years(TABLE, countries, measures, a, b, language="de", value_limit=value_limit)
+    plan = lambda a, b: plan_years(TableRequest(TABLE, countries, measures, 0, 0), a, b, value_limit=value_limit)
     wide = {r.key for r in plan(first, last + later_last)}
     moved_first = plan(min(first + later_first, last), last)
     # every chunk but the (possibly cut) first and last ones is the very same request, same key
@@ -732,12 +732,39 @@ def test_plan_years_chunks_are_aligned_when_the_range_moves(case, later_first, l
 
 def test_plan_years_aligned_example():
     # 2 countries x 2 measures x 12 months = 48 values per year; 200 allows 4 years per request
-    plan = lambda first: [(r.startyear, r.endyear) for r in plan_years(TABLE, (RU, KG), ("WERTA", "WERTE"), first, 2026, language="de", value_limit=200)]
+    plan = lambda first: [(r.startyear, r.endyear) for r in plan_years(TableRequest(TABLE, (RU, KG), ("WERTA", "WERTE"), 0, 0), first, 2026, value_limit=200)]
     assert plan(2008) == [(2008, 2011), (2012, 2015), (2016, 2019), (2020, 2023), (2024, 2026)]
     assert plan(2010) == [(2010, 2011), (2012, 2015), (2016, 2019), (2020, 2023), (2024, 2026)]
-    assert plan_years(TABLE, (RU,), ("WERTA",), 2026, 2025, language="de", value_limit=200) == []
+    assert plan_years(TableRequest(TABLE, (RU,), ("WERTA",), 0, 0), 2026, 2025, value_limit=200) == []
 
 
 def test_plan_years_never_plans_a_request_above_the_limit():
-    requests = plan_years(TABLE, (RU, KG), ("WERTA", "WERTE"), 2024, 2025, language="de", value_limit=24)
+    requests = plan_years(TableRequest(TABLE, (RU, KG), ("WERTA", "WERTE"), 0, 0), 2024, 2025, value_limit=24)
     assert requests and all(r.values <= 24 for r in requests)
+
+
+def test_goods_tables_send_the_goods_variable_and_plan_with_the_goods_count():
+    goods = ("WA8703", "WA8708", "WA8471")
+    template = TableRequest("51000-0012", (RU, KG), ("WERTA",), 0, 0, goods_variable="WAM4", goods=goods)
+    requests = plan_years(template, 2020, 2025, value_limit=500)
+    # 2 countries x 3 goods x 12 months = 72 values a year: 6 years fit, chunks aligned to multiples of 6
+    assert [(r.startyear, r.endyear) for r in requests] == [(2020, 2021), (2022, 2025)]
+    assert [r.values for r in requests] == [144, 288]
+    form = requests[0].form()
+    assert (form["classifyingvariable2"], form["classifyingkey2"]) == ("WAM4", "WA8703,WA8708,WA8471")
+    assert "WAM4=WA8703,WA8708,WA8471" in requests[0].describe()
+    one_year = TableRequest("51000-0012", (RU,), ("WERTA",), 2025, 2025, goods_variable="WAM4", goods=goods)
+    assert [p.goods for p in one_year.split()] == [("WA8703",), ("WA8708", "WA8471")]
+
+
+def test_all_goods_are_planned_with_the_estimate_and_left_to_a_job_when_still_too_big():
+    template = TableRequest("51000-0012", (RU,), ("WERTA", "WERTE"), 0, 0, goods_variable="WAM8", goods=("*",), goods_estimate=10_000)
+    requests = plan_years(template, 2024, 2024, value_limit=40_000)
+    # 10,000 goods x 12 months is above the limit even for one measure; "*" cannot be cut further
+    assert [(r.measures, r.values) for r in requests] == [(("WERTA",), 120_000), (("WERTE",), 120_000)]
+    assert "classifyingvariable2" in requests[0].form() and requests[0].form()["classifyingkey2"] == "*"
+
+
+def test_a_table_by_country_only_sends_no_goods_variable():
+    form = TableRequest(TABLE, (RU,), ("WERTA",), 2024, 2024).form()
+    assert "classifyingvariable2" not in form and "classifyingkey2" not in form

@@ -193,3 +193,16 @@ def test_a_failure_leaves_the_data_tables_unchanged(settings, genesis, token_cli
         assert len(issues) == 1
         assert issues[0][0] == "FlatFileRows" and issues[0][2] == "value" and "1x5" in issues[0][3]
         assert "neither a number" in issues[0][1]
+
+
+def test_extra_tables_are_planned_with_their_goods_and_own_first_year(settings):
+    from flows.config import TableSettings
+
+    settings.tables = [TableSettings(table="51000-0012", goods_variable="WAM4", goods=["WA8703", "WA8708"], countries=["KG"], since=2025)]
+
+    plan = plan_update(settings, today=date(2026, 11, 24))
+
+    goods_requests = [p.request for p in plan if p.request.table == "51000-0012"]
+    assert [(r.startyear, r.endyear, r.countries, r.goods) for r in goods_requests] == [(2025, 2026, (KG,), ("WA8703", "WA8708"))]
+    assert goods_requests[0].form()["classifyingvariable2"] == "WAM4"
+    assert {p.request.table for p in plan} == {TABLE, "51000-0012"}

@@ -4,5 +4,4 @@ SELECT min(year(month))
 FROM observations
 WHERE valid_to IS NULL
   AND table_code = $table_code
-  AND goods_code = ''
   AND (quality = 'p' OR symbol = '...');
