@@ -203,6 +203,10 @@ def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[
         con = connect(settings.warehouse.path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
     except (ExportwatchError, WarehouseLockedError, FileNotFoundError) as error:
         fail(error)
+    # Read-only protects this file, not others: no COPY TO or ATTACH that could write (even over
+    # the warehouse itself), and the query cannot switch it back on.
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
     try:
         yield settings, con
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 from flows.config import Settings
 from flows.errors import ExportwatchError, FlatFileError
 from flows.genesis.archive import ResponseArchive
-from flows.pipeline import UpdateReport, already_loaded, load_batches, record_failure, stage_response
+from flows.pipeline import UpdateReport, already_loaded, discard_leftovers, load_batches, record_failure, stage_response
 from flows.run_lock import update_lock
 
 TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")
@@ -57,6 +57,7 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
     request_key = hashlib.sha256(f"load:{table_code}".encode()).hexdigest()[:16]
     describe = f"exportwatch load {path.name} (table {table_code})"
     with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):
+        discard_leftovers(settings)
         try:
             with open(path, "rb") as source:
                 archived = ResponseArchive(settings.warehouse.archive_dir).store(

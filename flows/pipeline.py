@@ -19,7 +19,7 @@ from flows.genesis.archive import ArchivedResponse, ResponseArchive
 from flows.genesis.client import GenesisClient, JobPolicy, RetryPolicy, TableOutcome, fetch_table
 from flows.genesis.credentials import Credentials
 from flows.genesis.flatfile import extract_flat_csv, stage_flat_file
-from flows.genesis.request import TableRequest, plan_years
+from flows.genesis.request import TableRequest, chunk_start, plan_years
 from flows.run_lock import update_lock
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord, RawResponse
@@ -67,6 +67,12 @@ class UpdateReport:
     @property
     def revised(self) -> list[dict[str, Any]]:
         return [c for c in self.changes if c["change"] == "revised"]
+
+
+def discard_leftovers(settings: Settings) -> None:
+    """Scratch files of runs that were killed. Called under the update lock: no other run uses them."""
+    shutil.rmtree(settings.warehouse.path.parent / "staging", ignore_errors=True)
+    ResponseArchive(settings.warehouse.archive_dir).discard_partial()
 
 
 def build_client(settings: Settings, credentials: Credentials, **overrides: Any) -> GenesisClient:
@@ -133,8 +139,12 @@ def plan_update(
         window_start = today.year - settings.watchlist.revision_years
         if open_year is not None:
             window_start = min(window_start, open_year)
-        window_start = max(window_start, first_year)
-        plan += [PlannedRequest(r, state.get(r.key)) for r in plan_years(template, window_start, today.year, value_limit=limit)]
+        # Start the window at a chunk boundary, so the requests (and the stand remembered for
+        # them) are the same from run to run; small tables thus ask for their whole history.
+        window_start = max(chunk_start(template, window_start, limit), first_year)
+        # --since means: ask again from that year on, whatever GENESIS would say about `stand`.
+        window = plan_years(template, window_start, today.year, value_limit=limit)
+        plan += [PlannedRequest(r, None if since is not None else state.get(r.key)) for r in window]
         for r in plan_years(template, first_year, window_start - 1, value_limit=limit):
             if since is not None or r.key not in state:
                 plan.append(PlannedRequest(r, None))
@@ -298,6 +308,7 @@ def _run_update(
     step: Step,
 ) -> UpdateReport:
     started_at = datetime.now(UTC).replace(tzinfo=None)
+    discard_leftovers(settings)
     staging_dir = settings.warehouse.path.parent / "staging" / run_id
     requests_before = client.requests_sent
     try:

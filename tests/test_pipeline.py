@@ -139,17 +139,26 @@ def test_since_requests_old_years_on_every_run(settings, genesis, token_client):
 
     requests = genesis.state.requests_to("data/tablefile")
     assert min(int(r.form["startyear"]) for r in requests) == 2019
-    assert any("stand" not in r.form for r in requests)
+    assert all("stand" not in r.form for r in requests)
 
 
 def test_revision_window_reaches_back_to_provisional_months(settings, genesis, token_client):
+    settings.genesis.dialog_value_limit = 48  # one year of 2 countries x 2 measures per request
     genesis.state.revise(TABLE, RU, 2021, 7, "WERTA", Decimal(5), quality="p", updated_at=datetime(2026, 1, 1))
     run_update(settings, token_client)
 
     plan = plan_update(settings, today=date(2026, 11, 24))
 
-    window = plan[0].request
-    assert (window.startyear, window.endyear) == (2021, 2026)
+    window = [(p.request.startyear, p.stand is not None) for p in plan]
+    assert window == [(year, True) for year in range(2021, 2027)], "2021..2026 asked again with stand; 2019-2020 not"
+
+
+def test_small_tables_ask_for_their_whole_history_in_one_stable_request(settings, genesis, token_client):
+    run_update(settings, token_client)
+    first = plan_update(settings, today=date(2026, 11, 24))
+    later = plan_update(settings, today=date(2027, 2, 1))
+    assert [(p.request.startyear, p.request.endyear) for p in first] == [(2019, 2026)]
+    assert first[0].stand is not None  # the same request as the first run's: its stand is known
 
 
 FAILURES = {

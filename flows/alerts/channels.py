@@ -27,7 +27,8 @@ class Channel:
         plugin = apprise.Apprise.instantiate(self.url)
         if plugin is None:
             return f"{self.url.split(':', 1)[0]}://(invalid URL)"
-        return plugin.url(privacy=True)
+        # The privacy form masks passwords but not custom headers (?+X-Api-Key=...): drop the query.
+        return plugin.url(privacy=True).split("?", 1)[0]
 
 
 @dataclass(frozen=True)

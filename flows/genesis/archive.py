@@ -92,6 +92,11 @@ class ResponseArchive:
         self._append_manifest(archived)
         return archived
 
+    def discard_partial(self) -> None:
+        """Bodies whose download was cut off by a killed process."""
+        for part in (self.root / "incoming").glob("*.part"):
+            part.unlink(missing_ok=True)
+
     def _append_manifest(self, archived: ArchivedResponse) -> None:
         line = json.dumps(
             {

@@ -215,7 +215,13 @@ class GenesisClient:
             )
         if code == 12:
             raise GenesisStatusError(code, content, hint="The credentials may not use this service.", **context)
-        raise GenesisStatusError(code, content or f"unexpected {response.kind} answer", **context)
+        if response.kind != "json":
+            raise GenesisError(
+                f"GENESIS answered neither a ZIP file nor a JSON status envelope ({response.content_type or 'no content type'}, "
+                f"{response.size_bytes} bytes)",
+                **context,
+            )
+        raise GenesisStatusError(code, content or "unexpected status", **context)
 
     def tablefile_job(self, request: TableRequest) -> TableOutcome:
         """Background job: job=true -> status 99 with the job name -> poll catalogue/results -> data/resultfile."""

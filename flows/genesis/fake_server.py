@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -79,6 +79,25 @@ class Fault:
     zip_members: list[tuple[str, bytes]] | None = None  # a ZIP with exactly these members
     csv_transform: Callable[[str], str] | None = None  # change the flat file text
     encoding: str = "utf-8-sig"
+    stream_bytes: int = 0  # answer this many bytes of generated_body(), written in chunks, never held whole
+    stream_head: bytes = b""  # ... starting with these bytes (e.g. b"PK\x03\x04" to look like a ZIP)
+
+
+STREAM_CHUNK = 1 << 20
+
+
+def generated_body(size: int, head: bytes = b"") -> Iterator[bytes]:
+    """`size` bytes in chunks of at most 1 MiB: `head`, then a fixed pattern. The same bytes on every
+    call, so a test can hash what the server streamed without holding it either."""
+    block = bytes(range(256)) * (STREAM_CHUNK // 256)
+    head = head[:size]
+    if head:
+        yield head
+    left = size - len(head)
+    while left > 0:
+        chunk = block[: min(left, STREAM_CHUNK)]
+        left -= len(chunk)
+        yield chunk
 
 
 @dataclass
@@ -264,6 +283,8 @@ class GenesisHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
+        if fault and fault.stream_bytes:
+            return self._stream(fault)
         if fault and fault.body is not None:
             return self._send(fault.http_status, fault.body, fault.headers.get("Content-Type", "application/octet-stream"), fault)
         if fault and fault.http_status != 200:
@@ -340,6 +361,20 @@ class GenesisHandler(BaseHTTPRequestHandler):
         if fault and fault.truncate_zip:
             body = body[: len(body) // 2]
         self._send(200, body, "application/zip", fault, {"Content-Disposition": f"attachment; filename={stem}.zip"})
+
+    def _stream(self, fault: Fault) -> None:
+        self.send_response(fault.http_status)
+        self.send_header("Content-Type", fault.headers.get("Content-Type", "application/octet-stream"))
+        self.send_header("Content-Length", str(fault.stream_bytes))
+        for key, value in fault.headers.items():
+            if key != "Content-Type":
+                self.send_header(key, value)
+        self.end_headers()
+        try:
+            for chunk in generated_body(fault.stream_bytes, fault.stream_head):
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up: nothing to answer
+            self.close_connection = True
 
     def _json(self, body: bytes) -> None:
         self._send(200, body, "application/json;charset=UTF-8")

@@ -79,6 +79,16 @@ class TableRequest:
         return []
 
 
+def years_per_request(template: TableRequest, value_limit: int) -> int:
+    return max(1, value_limit // max(replace(template, startyear=2000, endyear=2000).values, 1))
+
+
+def chunk_start(template: TableRequest, year: int, value_limit: int) -> int:
+    """The first year of the aligned chunk that holds `year` (see plan_years)."""
+    size = years_per_request(template, value_limit)
+    return year // size * size
+
+
 def plan_years(template: TableRequest, first_year: int, last_year: int, *, value_limit: int) -> list[TableRequest]:
     """Requests like `template` for first_year..last_year, each below value_limit.
 
@@ -87,12 +97,11 @@ def plan_years(template: TableRequest, first_year: int, last_year: int, *, value
     """
     if last_year < first_year:
         return []
-    per_year = replace(template, startyear=first_year, endyear=first_year).values
-    years_per_request = max(1, value_limit // max(per_year, 1))
+    size = years_per_request(template, value_limit)
     requests = []
     start = first_year
     while start <= last_year:
-        aligned_end = (start // years_per_request + 1) * years_per_request - 1
+        aligned_end = (start // size + 1) * size - 1
         end = min(aligned_end, last_year)
         requests += _below_limit(replace(template, startyear=start, endyear=end), value_limit)
         start = end + 1
