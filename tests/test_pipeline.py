@@ -215,3 +215,30 @@ def test_extra_tables_are_planned_with_their_goods_and_own_first_year(settings):
     assert [(r.startyear, r.endyear, r.countries, r.goods) for r in goods_requests] == [(2025, 2026, (KG,), ("WA8703", "WA8708"))]
     assert goods_requests[0].form()["classifyingvariable2"] == "WAM4"
     assert {p.request.table for p in plan} == {TABLE, "51000-0012"}
+
+
+def test_a_goods_table_loads_with_goods_codes_beside_the_country_totals(settings, genesis, token_client):
+    from flows.config import TableSettings
+    from flows.genesis.fake_server import Observation
+
+    genesis.state.goods_variables["51000-0012"] = "WAM4"
+    goods_rows = [
+        Observation(country, 2025, month, "WERTA", Decimal(10 * month + i), "", goods)
+        for i, goods in enumerate(["WA8703", "WA8708", "WA0101"])
+        for country in (RU, KG)
+        for month in range(1, 13)
+    ]
+    genesis.state.set_table("51000-0012", goods_rows, updated_at=datetime(2026, 1, 1))
+    settings.tables = [TableSettings(table="51000-0012", goods_variable="WAM4", goods=["WA8703", "WA8708"], measures=["WERTA"], since=2025)]
+
+    run_update(settings, token_client)
+
+    rows = query(
+        settings.warehouse.path,
+        "SELECT goods_variable, goods_code, count(*), sum(value) FROM observations WHERE table_code = '51000-0012' GROUP BY ALL ORDER BY 2",
+    )
+    expected_sum = lambda i: Decimal(2 * 1000 * sum(10 * m + i for m in range(1, 13)))
+    assert rows == [("WAM4", "WA8703", 24, expected_sum(0)), ("WAM4", "WA8708", 24, expected_sum(1))]  # WA0101 was not asked for
+    request = next(r for r in genesis.state.requests_to("data/tablefile") if r.form["name"] == "51000-0012")
+    assert (request.form["classifyingvariable2"], request.form["classifyingkey2"]) == ("WAM4", "WA8703,WA8708")
+    assert query(settings.warehouse.path, "SELECT DISTINCT table_code FROM monthly_trade") == [(TABLE,)]

@@ -61,6 +61,7 @@ class Observation:
     measure: str
     value: Decimal | str  # in the delivered unit (thousands for money), or a GENESIS symbol
     quality: str = ""
+    goods_code: str = ""  # for tables by goods (see GenesisState.goods_variables)
 
 
 @dataclass
@@ -128,6 +129,7 @@ class GenesisState:
         self.tables: dict[str, list[Observation]] = {}
         self.updated: dict[str, datetime] = {}
         self.variable_order: list[str] = ["DINSG", "STLAH", "MONAT"]
+        self.goods_variables: dict[str, str] = {}  # table -> goods classification, e.g. {"51000-0012": "WAM4"}
         self.faults: list[Fault] = []
         self.received: list[ReceivedRequest] = []
         self.jobs: dict[str, Job] = {}
@@ -193,7 +195,9 @@ def flat_file(state: GenesisState, table: str, rows: list[Observation], language
     labels = LABELS[language]
     names = countries()
     header = list(HEADER_COLUMNS)
-    for i, _ in enumerate(state.variable_order, start=1):
+    goods_variable = state.goods_variables.get(table)
+    order = state.variable_order + (["GOODS"] if goods_variable else [])
+    for i, _ in enumerate(order, start=1):
         header += [f"{i}_variable_code", f"{i}_variable_label", f"{i}_variable_attribute_code", f"{i}_variable_attribute_label"]
     header += ["value", "value_unit", "value_variable_code", "value_variable_label", "value_q"]
     lines = [";".join(header)]
@@ -203,10 +207,11 @@ def flat_file(state: GenesisState, table: str, rows: list[Observation], language
             "DINSG": ["DINSG", labels["dinsg"], "DG", labels["dg"]],
             "STLAH": ["STLAH", labels["stlah"], obs.country_code, (country.name_de if language == "de" else country.name_en) if country else obs.country_code],
             "MONAT": ["MONAT", labels["monat"], f"MONAT{obs.month:02d}", MONTHS[language][obs.month - 1]],
+            "GOODS": [goods_variable or "", "Warenverzeichnis Außenhandelsstatistik", obs.goods_code, f"Ware {obs.goods_code}"],
         }
         measure = MEASURES[obs.measure]
         fields = [table.split("-")[0], labels["statistic"], "JAHR", labels["year"], str(obs.year)]
-        for code in state.variable_order:
+        for code in order:
             fields += dims[code]
         fields += [format_value(obs.value, language), measure.unit_de if language == "de" else measure.unit_en,
                    obs.measure, MEASURE_LABELS[language][obs.measure], obs.quality]
@@ -227,12 +232,14 @@ def select(state: GenesisState, form: dict[str, str]) -> list[Observation] | Non
     if table not in state.tables:
         return None
     keys = set(filter(None, form.get("classifyingkey1", "").split(",")))
+    goods = set(filter(None, form.get("classifyingkey2", "").split(","))) - {"*"}
     measures = set(filter(None, form.get("contents", "").split(",")))
     start = int(form.get("startyear") or 0)
     end = int(form.get("endyear") or 9999)
     return [
         o for o in state.tables[table]
-        if (not keys or o.country_code in keys) and (not measures or o.measure in measures) and start <= o.year <= end
+        if (not keys or o.country_code in keys) and (not goods or o.goods_code in goods)
+        and (not measures or o.measure in measures) and start <= o.year <= end
     ]
 
 
