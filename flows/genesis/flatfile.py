@@ -6,6 +6,8 @@ N_variable groups differs from table to table. Validation runs where the data li
 DuckDB, through pandera's ibis backend, in bounded chunks.
 """
 
+import csv
+import lzma
 import re
 import shutil
 import zipfile
@@ -60,7 +62,13 @@ def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict
             with archive.open(members[0]) as source, open(target, "wb") as out:
                 shutil.copyfileobj(source, out, 1 << 20)
             return target
-    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+    except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError) as error:
+        raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
+    except (NotImplementedError, RuntimeError) as error:  # e.g. Deflate64, or an encrypted member
+        raise FlatFileError(f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context) from None
+    except OSError as error:
+        if error.filename:  # our own disk (full, not writable): not the server's fault
+            raise
         raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
 
 
@@ -84,7 +92,10 @@ def read_header(csv_path: Path, *, context: dict) -> list[str]:
             raise FlatFileError(f"the flat file is not valid UTF-8 (Latin-1 bytes?) at byte {len(first) + error.start}", **context) from None
     if not header:
         raise FlatFileError("the file is empty (not even a header line)", **context)
-    columns = header.split(";")
+    try:  # names may be quoted, as DuckDB reads them
+        columns = next(csv.reader([header], delimiter=";", quotechar='"', strict=True))
+    except csv.Error as error:
+        raise FlatFileError(f"the flat file header does not parse ({error})", **context) from None
     if columns[0] == OLD_FORMAT_MARK:
         raise FlatFileError(
             "this is the old GENESIS format (wide, German headers, before late 2024); exportwatch reads only the v5 flat file",
@@ -214,7 +225,7 @@ def failure_rows(cases: pd.DataFrame, name: str) -> list[dict]:
     rows = []
     for _, case in cases.head(_MAX_FAILURE_CASES).iterrows():
         value = case["failure_case"]
-        column = None if pd.isna(case["column"]) or case["column"] == "failure_case" else str(case["column"])
+        column = None if _missing(case["column"]) or case["column"] == "failure_case" else str(case["column"])
         if isinstance(value, dict):
             if len(value) == 1:
                 column, value = next(iter(value.items()))
@@ -225,11 +236,16 @@ def failure_rows(cases: pd.DataFrame, name: str) -> list[dict]:
                 "schema_name": name,
                 "check_name": str(case["check"]),
                 "column_name": column,
-                "failure_case": None if value is None or (not isinstance(value, dict) and pd.isna(value)) else str(value),
-                "row_index": None if pd.isna(case["index"]) else int(case["index"]),
+                "failure_case": None if _missing(value) else str(value),
+                "row_index": None if _missing(case["index"]) else int(case["index"]),
             }
         )
     return rows
+
+
+def _missing(value: object) -> bool:
+    """None or NaN; anything else (a dict, a list, an array) is a value."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def validation_failed(cases: list[dict], name: str, context: dict) -> ValidationFailed:
