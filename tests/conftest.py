@@ -122,16 +122,8 @@ def prefect_harness():
         yield
 
 
-@pytest.fixture
-def flow_env(settings, genesis, monkeypatch, tmp_path):
-    """Environment for running flows and commands: the fake server's URL, a token, the temp warehouse."""
-    monkeypatch.setenv("GENESIS_API_URL", genesis.base_url)
-    monkeypatch.setenv("GENESIS_TOKEN", TOKEN)
-    monkeypatch.delenv("GENESIS_USERNAME", raising=False)
-    monkeypatch.delenv("GENESIS_PASSWORD", raising=False)
-    config = tmp_path / "exportwatch.toml"
-    config.write_text(
-        f"""
+# Test-speed back-off and the two fixture countries, for configuration files written by tests.
+FAST_CONFIG = """
 [genesis]
 retry_backoff_seconds = 0.01
 job_poll_seconds = 0.01
@@ -141,7 +133,20 @@ fetch_task_retries = 0
 [watchlist]
 countries = ["RU", "KG"]
 since = 2019
+"""
 
+
+@pytest.fixture
+def flow_env(settings, genesis, monkeypatch, tmp_path):
+    """Environment for running flows and commands: the fake server's URL, a token, the temp warehouse."""
+    monkeypatch.setenv("GENESIS_API_URL", genesis.base_url)
+    monkeypatch.setenv("GENESIS_TOKEN", TOKEN)
+    monkeypatch.delenv("GENESIS_USERNAME", raising=False)
+    monkeypatch.delenv("GENESIS_PASSWORD", raising=False)
+    config = tmp_path / "exportwatch.toml"
+    config.write_text(
+        FAST_CONFIG
+        + f"""
 [warehouse]
 path = "{settings.warehouse.path}"
 archive_dir = "{settings.warehouse.archive_dir}"

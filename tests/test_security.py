@@ -32,7 +32,7 @@ from flows.errors import ConfigError, ExportwatchError, FlatFileError, GenesisEr
 from flows.genesis.credentials import Credentials
 from flows.genesis.fake_server import Fault, flat_file, select
 from flows.pipeline import build_client, run_update
-from tests.conftest import TABLE, query, snapshot
+from tests.conftest import FAST_CONFIG, TABLE, query, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -158,17 +158,7 @@ finally:
     print(f"demo server: {len(received)} request(s), user's token seen: {leaked}", flush=True)
 """
 
-CONFIG = """
-[genesis]
-retry_backoff_seconds = 0.01
-job_poll_seconds = 0.01
-timeout_seconds = 5
-fetch_task_retries = 0
-
-[watchlist]
-countries = ["RU", "KG"]
-since = 2019
-
+CONFIG = FAST_CONFIG + """
 [warehouse]
 lock_timeout_seconds = 5
 
