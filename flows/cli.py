@@ -335,6 +335,24 @@ def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> Non
 
 
 @app.command()
+def report(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for index.html and the PNG charts.")] = Path("data/report"),
+    country: Annotated[str, typer.Option("--country", help="ISO alpha-2 code or STLAH key of the series to report on.")] = "RU",
+) -> None:
+    """Write an HTML report with PNG charts (opens offline): series, route comparison, top goods, latest months."""
+    from flows.config import load_settings
+    from flows.html_report.build import build_report
+
+    try:
+        result = build_report(load_settings(config, db=db), out, country)
+    except ExportwatchError as error:
+        fail(error)
+    console.print(f"Report written: {result.index} ({', '.join(result.charts)}).")
+
+
+@app.command()
 def demo(db: DbOption = None) -> None:
     """Run the real update flow against a local GENESIS-protocol server with real (Eurostat) figures."""
     from flows.demo.run import run_demo

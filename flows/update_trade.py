@@ -13,8 +13,9 @@ from prefect.runtime import flow_run
 from flows.alerts.process import AlertOutcome, process_alerts
 from flows.config import Settings, load_settings
 from flows.genesis.credentials import require_credentials
+from flows.html_report.artifact import latest_chart_markdown
 from flows.pipeline import UpdateReport, build_client, run_update
-from flows.report import render_markdown
+from flows.run_summary import render_markdown
 from flows.run_hooks import notify_failure
 from flows.tasks import prefect_step
 from warehouse.snapshot import publish_snapshot
@@ -46,7 +47,8 @@ def run_flow_body(
         report.status, report.requests, report.rows_inserted, report.rows_closed, len(report.new), len(report.revised),
     )
     logger.info("%d alert(s) raised, %d message(s) sent, %d alert(s) pending delivery", len(alerts.raised), alerts.messages_sent, alerts.pending)
-    create_markdown_artifact(render_markdown(report, alerts.raised), key="exportwatch-update", description="What this run changed")
+    markdown = render_markdown(report, alerts.raised) + latest_chart_markdown(settings, loaded=report.status == "loaded")
+    create_markdown_artifact(markdown, key="exportwatch-update", description="What this run changed")
     report.alerts = alerts
     return report
 
