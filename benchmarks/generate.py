@@ -64,7 +64,7 @@ def lines(rows: int, seed: int = 2022, first_year: int = 2022, revise_share: flo
                         else:
                             value = f"{rng.randint(1, 500000)}" if unit != "t" else f"{rng.randint(0, 99999)},{rng.randint(0, 9)}"
                             if revise_share and revise.random() < revise_share:
-                                value = f"{rng.randint(500001, 900000)}"
+                                value = f"{revise.randint(500001, 900000)}"  # own stream: the rest stays identical
                         quality = "p" if year == first_year + years - 1 and month > 9 else ""
                         yield (
                             f"51000;Außenhandel;JAHR;Jahr;{year};DINSG;Deutschland insgesamt;DG;Deutschland;"

@@ -57,8 +57,16 @@ class UpdateReport:
     rows_inserted: int = 0
     rows_closed: int = 0
     load_ts: datetime | None = None
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # a sample: the latest 50 of each kind
     alerts: Any = None  # flows.alerts.process.AlertOutcome, filled in by the flow
+
+    @property
+    def new_count(self) -> int:
+        return self.rows_inserted - self.rows_closed  # every revision closes one row and opens one
+
+    @property
+    def revised_count(self) -> int:
+        return self.rows_closed
 
     @property
     def new(self) -> list[dict[str, Any]]:

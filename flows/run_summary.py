@@ -18,18 +18,20 @@ def render_markdown(report: UpdateReport, alerts: list[str] | None = None) -> st
         "",
         "| requests | rows inserted | rows closed by revisions | new months | revised months |",
         "|---:|---:|---:|---:|---:|",
-        f"| {report.requests} | {report.rows_inserted} | {report.rows_closed} | {len(report.new)} | {len(report.revised)} |",
+        f"| {report.requests} | {report.rows_inserted} | {report.rows_closed} | {report.new_count} | {report.revised_count} |",
     ]
     if report.new:
         lines += ["", "## New months", "", "| country | series | month | value |", "|---|---|---|---:|"]
         for change in report.new[-_MAX_ROWS:]:
             lines.append(_row(change, eur(change["new_value"])))
-        if len(report.new) > _MAX_ROWS:
-            lines.append(f"\n… and {len(report.new) - _MAX_ROWS} earlier months (a backfill).")
+        if report.new_count > len(report.new):
+            lines.append(f"\n… and {report.new_count - len(report.new)} earlier values (a backfill).")
     if report.revised:
         lines += ["", "## Revised months", "", "| country | series | month | old → new |", "|---|---|---|---:|"]
         for change in report.revised[:_MAX_ROWS]:
             lines.append(_row(change, f"{eur(change['old_value'])} → {eur(change['new_value'])}"))
+        if report.revised_count > len(report.revised):
+            lines.append(f"\n… and {report.revised_count - len(report.revised)} more revised values.")
     lines += ["", "## Alerts", ""]
     lines += [f"- {a}" for a in alerts] if alerts else ["none"]
     return "\n".join(lines) + "\n"

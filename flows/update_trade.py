@@ -44,7 +44,7 @@ def run_flow_body(
         step(publish_snapshot)(settings.warehouse.path, snapshot)
     logger.info(
         "%s: %d request(s), %d row(s) inserted, %d closed by revisions, %d new and %d revised month(s)",
-        report.status, report.requests, report.rows_inserted, report.rows_closed, len(report.new), len(report.revised),
+        report.status, report.requests, report.rows_inserted, report.rows_closed, report.new_count, report.revised_count,
     )
     logger.info("%d alert(s) raised, %d message(s) sent, %d alert(s) pending delivery", len(alerts.raised), alerts.messages_sent, alerts.pending)
     markdown = render_markdown(report, alerts.raised) + latest_chart_markdown(settings, loaded=report.status == "loaded")
@@ -72,8 +72,8 @@ def summary(report: UpdateReport) -> dict:
         "requests": report.requests,
         "rows_inserted": report.rows_inserted,
         "rows_closed": report.rows_closed,
-        "new_months": len(report.new),
-        "revised_months": len(report.revised),
+        "new_months": report.new_count,
+        "revised_months": report.revised_count,
         "alerts_raised": len(report.alerts.raised) if report.alerts else 0,
         "alerts_pending": report.alerts.pending if report.alerts else 0,
     }

@@ -77,19 +77,26 @@ def _merge_observations(
 ) -> tuple[int, int]:
     if not batches:
         return 0, 0
-    parts = " UNION ALL ".join(
-        f"SELECT *, {raw_id}::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)"
-        for raw_id, _ in batches
-    )
-    params: list[object] = []
-    for _, batch in batches:
-        params += [batch.raw.fetched_at, str(batch.observations)]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}", params)
-    con.execute(read_sql("load/stage_observations"))
-    closed = con.execute(read_sql("load/close_revised"), {"load_ts": load_ts}).fetchone()[0]
-    inserted = con.execute(read_sql("load/insert_new"), {"load_ts": load_ts}).fetchone()[0]
+    if len(batches) == 1:
+        raw_id, batch = batches[0]
+        con.execute(read_sql("load/stage_single_batch"), {"raw_response_id": raw_id, "path": str(batch.observations)})
+    else:
+        parts = " UNION ALL ".join(
+            f"SELECT *, {raw_id}::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)"
+            for raw_id, _ in batches
+        )
+        params: list[object] = []
+        for _, batch in batches:
+            params += [batch.raw.fetched_at, str(batch.observations)]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}", params)
+        con.execute(read_sql("load/stage_observations"))
+        con.execute("DROP TABLE batch_observations")
+    if con.execute(read_sql("load/has_current_values")).fetchone()[0]:
+        closed = con.execute(read_sql("load/close_revised"), {"load_ts": load_ts}).fetchone()[0]
+        inserted = con.execute(read_sql("load/insert_new"), {"load_ts": load_ts}).fetchone()[0]
+    else:
+        closed, inserted = 0, con.execute(read_sql("load/insert_all"), {"load_ts": load_ts}).fetchone()[0]
     con.execute("DROP TABLE staged_observations")
-    con.execute("DROP TABLE batch_observations")
     return int(inserted), int(closed)
 
 

@@ -22,8 +22,8 @@ def loaded_responses(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> set[
     return set(con.execute("SELECT sha256, request_key FROM raw_responses WHERE list_contains(?, sha256)", [sha256s]).fetchall())
 
 
-def changes_at(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> list[dict]:
-    relation = con.execute(read_sql("queries/changes_at"), {"load_ts": load_ts})
+def changes_at(con: duckdb.DuckDBPyConnection, load_ts: datetime, limit: int = 50) -> list[dict]:
+    relation = con.execute(read_sql("queries/changes_at"), {"load_ts": load_ts, "limit": limit})
     names = [d[0] for d in relation.description]
     return [dict(zip(names, row)) for row in relation.fetchall()]
 

@@ -1,4 +1,6 @@
--- What one load changed: new keys and revised keys, with the previous value where there was one.
+-- What one load changed, as a sample for reports: up to $limit revised keys (with the previous value)
+-- and the $limit latest new keys. The counts come from the load itself; this never returns a
+-- backfill's millions of rows.
 SELECT
     new.table_code,
     new.country_code,
@@ -19,4 +21,5 @@ LEFT JOIN observations AS old
  AND old.valid_to = new.valid_from
 LEFT JOIN countries AS c ON c.country_code = new.country_code
 WHERE new.valid_from = $load_ts
+QUALIFY row_number() OVER (PARTITION BY change ORDER BY new.month DESC, new.country_code, new.goods_code, new.measure) <= $limit
 ORDER BY new.country_code, new.measure, new.month;

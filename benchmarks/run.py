@@ -1,0 +1,723 @@
+"""exportwatch benchmarks, one command, results as tables.
+
+    uv run python -m benchmarks.run                       # 1M, 3M, 5M, 20M rows + scenarios
+    uv run python -m benchmarks.run --sizes 1M,3M,5M      # choose sizes
+    uv run python -m benchmarks.run --quick               # smoke run: tiny sizes, fewer countries
+
+For each size, in the same run and each in a fresh process (peak RSS = that process's ru_maxrss,
+read with wait4): `exportwatch load` of a realistic 51000-0012 flat file ZIP into an empty
+warehouse (unzip -> parse -> validate -> vintage merge); the fixed cost (the same command on a
+1,000-row file); the reference, DuckDB read_csv of the bare CSV straight into a table (all
+columns); DuckDB parse only; the common client path, pandas read_csv -> pivot wide -> DuckDB;
+re-load of the same ZIP; re-load of the same data with other bytes (the bare CSV, as a re-download
+gives); a revision batch changing 1 % of the values. Then the real 33 MB job result of 12531-0043
+and the scheduled-run scenarios against the fake GENESIS server (benchmarks.scenarios). Targets
+are ratios against baselines measured in the same run, never absolute thresholds.
+
+Generated inputs go to --work (default /tmp/exportwatch-bench) and are reused when present;
+inputs whose CSV exceeds 1 GB are deleted after their size unless --keep-inputs. Warehouses are
+deleted after each size.
+"""
+
+import argparse
+import io
+import json
+import math
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_RESULT = ROOT.parent / "shared" / "genesis-recordings" / "12531-0043" / "409-data-resultfile.zip"
+TABLE = "51000-0012"
+CSV_BYTES_PER_ROW = 296  # measured on generate.py's output
+PANDAS_BYTES_PER_ROW = 850  # first guess of the pandas path's peak, refined by each measured size
+REVISION_SHARE = 0.01
+SEED = 2022
+BIG_INPUT = 1 << 30
+PROFILES: dict[str, dict] = {}
+
+
+# -- running one measured process ------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+    killed_at_mb: float = 0.0  # the watchdog stopped it above this RSS
+
+    def json(self) -> dict:
+        for line in reversed(self.stdout.strip().splitlines()):
+            if line.startswith("{"):
+                return json.loads(line)
+        raise RuntimeError(f"no JSON in the output (exit {self.returncode}): {self.stdout[-500:]} {self.stderr[-2000:]}")
+
+
+RSS_CAP_SHARE = 0.5  # of MemAvailable when a process starts: above it the watchdog stops the process
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def run_measured(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Measured:
+    """Run cmd in a fresh process; wall time and that process's peak RSS (ru_maxrss via wait4).
+
+    A watchdog stops the process if its RSS passes RSS_CAP_SHARE of the memory available at the
+    start, so a benchmark that does not scale cannot take the machine (and others' work) down."""
+    cap_mb = RSS_CAP_SHARE * mem_available_mb()
+    killed = threading.Event()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.25):
+                if rss_mb(process.pid) > cap_mb:
+                    killed.set()
+                    process.kill()
+                    return
+
+        watchdog = threading.Thread(target=watch, daemon=True)
+        watchdog.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        done.set()
+        watchdog.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, out.read().decode(errors="replace"),
+                        err.read().decode(errors="replace"), cap_mb if killed.is_set() else 0.0)
+
+
+def python_case(*args: str, cwd: Path) -> Measured:
+    return run_measured([sys.executable, "-m", *args], cwd=cwd, env=child_env())
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXPORTWATCH_", "GENESIS_", "PREFECT_"))}
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra)
+    return env
+
+
+def exportwatch_bin() -> str:
+    candidate = Path(sys.executable).with_name("exportwatch")
+    return str(candidate) if candidate.exists() else (shutil.which("exportwatch") or "exportwatch")
+
+
+LOAD_LINE = re.compile(r"(\d+) row\(s\) inserted, (\d+) closed")
+
+
+@dataclass
+class LoadRun:
+    seconds: float
+    peak_mb: float
+    inserted: int
+    closed: int
+    error: str = ""
+
+
+def exportwatch_load(path: Path, warehouse: Path, *, table: str | None = TABLE) -> LoadRun:
+    """`exportwatch load PATH --table T --db DB`, archive and Prefect home inside `warehouse`."""
+    warehouse.mkdir(parents=True, exist_ok=True)
+    cmd = [exportwatch_bin(), "load", str(path), "--db", str(warehouse / "exportwatch.duckdb")]
+    if table:
+        cmd += ["--table", table]
+    env = child_env(EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR=str(warehouse / "raw"), PREFECT_HOME=str(warehouse / "prefect"))
+    m = run_measured(cmd, cwd=warehouse, env=env)
+    found = LOAD_LINE.search(m.stdout)
+    if m.killed_at_mb:
+        return LoadRun(m.seconds, m.peak_mb, 0, 0, error=f"stopped by the benchmark: RSS above {m.killed_at_mb / 1024:.1f} GB "
+                       f"({RSS_CAP_SHARE:.0%} of the memory available) after {m.seconds:.0f} s")
+    if m.returncode != 0 or not found:
+        error = " ".join((m.stderr or m.stdout).split())
+        return LoadRun(m.seconds, m.peak_mb, 0, 0, error=error[:300] or f"exit {m.returncode}")
+    return LoadRun(m.seconds, m.peak_mb, int(found.group(1)), int(found.group(2)))
+
+
+# -- inputs ----------------------------------------------------------------------------------------
+
+
+def parse_size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 300k, 1M, 2.5M, 1000)")
+    return int(float(match.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()])
+
+
+def size_label(rows: int) -> str:
+    if rows >= 1_000_000 and rows % 100_000 == 0:
+        return f"{rows / 1_000_000:g}M"
+    if rows >= 1_000 and rows % 1_000 == 0:
+        return f"{rows // 1_000}k"
+    return str(rows)
+
+
+def ensure(path: Path, make) -> Path:
+    """Make path unless a complete copy exists (a marker file says the writer finished)."""
+    done = path.with_name(path.name + ".done")
+    if path.exists() and done.exists():
+        return path
+    tmp = path.with_name(path.stem + ".part" + path.suffix)
+    tmp.unlink(missing_ok=True)
+    make(tmp)
+    os.replace(tmp, path)
+    done.touch()
+    return path
+
+
+def revised_lines(rows: int, seed: int, share: float, counter: list[int]):
+    """generate.lines() with `share` of the lines given another value, everything else identical.
+    (generate.write's own revise_share draws the new values from the main random stream, so every
+    line after the first revised one differs: about 40 % of a file at 1 %, not a 1 % revision.)"""
+    rng = random.Random(seed * 7919 + 1)
+    for line in generate.lines(rows, seed):
+        if rng.random() < share:
+            fields = line.split(";")
+            unit = fields[22]
+            fields[21] = f"{rng.randint(500001, 900000)}" if unit != "t" else f"{rng.randint(100000, 199999)},{rng.randint(0, 9)}"
+            line = ";".join(fields)
+            counter[0] += 1
+        yield line
+
+
+def write_revision_zip(path: Path, rows: int, seed: int, share: float) -> int:
+    """The same ZIP as generate.write(path, rows, seed) with `share` of the values revised."""
+    counter = [0]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open(f"51000-0012_{rows}_de_flat.csv", "w", force_zip64=True) as member:
+            text = io.TextIOWrapper(member, encoding="utf-8-sig", newline="\n")
+            text.write(generate.HEADER + "\n")
+            for line in revised_lines(rows, seed, share, counter):
+                text.write(line + "\n")
+            text.flush()
+            text.detach()
+    return counter[0]
+
+
+@dataclass
+class Inputs:
+    rows: int
+    csv: Path
+    zip: Path
+    revision_zip: Path
+    revised_values: int
+
+    def remove(self) -> None:
+        for path in (self.csv, self.zip, self.revision_zip):
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + ".done").unlink(missing_ok=True)
+        self.revision_zip.with_name(self.revision_zip.name + ".count").unlink(missing_ok=True)
+
+
+def make_inputs(work: Path, rows: int) -> Inputs:
+    label = size_label(rows)
+    folder = work / "inputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = ensure(folder / f"51000-0012_{label}_de_flat.csv", lambda p: generate.write(p, rows, SEED))
+    zip_path = ensure(folder / f"51000-0012_{label}_de_flat.zip", lambda p: generate.write(p, rows, SEED))
+    revision = folder / f"51000-0012_{label}_revised_de_flat.zip"
+    count_file = revision.with_name(revision.name + ".count")
+
+    def make_revision(p: Path) -> None:
+        count_file.write_text(str(write_revision_zip(p, rows, SEED, REVISION_SHARE)))
+
+    ensure(revision, make_revision)
+    return Inputs(rows, csv_path, zip_path, revision, int(count_file.read_text()))
+
+
+def mem_available_mb() -> float:
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    return float("inf")
+
+
+# -- the measurements ------------------------------------------------------------------------------
+
+
+@dataclass
+class SizeResult:
+    rows: int
+    csv_mb: float
+    zip_mb: float
+    load: LoadRun
+    fixed_s: float
+    ref_s: float
+    ref_peak_mb: float
+    parse_s: float
+    pandas_s: float | None
+    pandas_peak_mb: float | None
+    pandas_note: str
+    reload: LoadRun
+    redownload: LoadRun
+    revision: LoadRun
+    revised_values: int
+    notes: list[str] = field(default_factory=list)
+    ref_runs: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return (self.load.seconds - self.fixed_s) / self.ref_s
+
+
+def measure_fixed_cost(work: Path, repeats: int) -> tuple[float, list[float]]:
+    small = ensure(work / "inputs" / "51000-0012_1000_de_flat.zip", lambda p: generate.write(p, 1000, SEED))
+    times = []
+    for i in range(repeats):
+        warehouse = work / f"warehouse-fixed-{i}"
+        shutil.rmtree(warehouse, ignore_errors=True)
+        run = exportwatch_load(small, warehouse)
+        shutil.rmtree(warehouse, ignore_errors=True)
+        if run.error:
+            raise RuntimeError(f"exportwatch load of the 1,000-row file failed: {run.error}")
+        times.append(run.seconds)
+    return statistics.median(times), times
+
+
+def exportwatch_chain(inputs: "Inputs", warehouse: Path, label: str, log) -> tuple[LoadRun, LoadRun, LoadRun, LoadRun]:
+    """Load, re-load the same file, re-load the same data as other bytes, load the revision: one warehouse."""
+    shutil.rmtree(warehouse, ignore_errors=True)
+    try:
+        log(f"[{label}] exportwatch load")
+        load = exportwatch_load(inputs.zip, warehouse)
+        if load.error:
+            log(f"[{label}] exportwatch load failed: {load.error}")
+            not_run = LoadRun(0.0, 0.0, 0, 0, error="not run: the first load failed")
+            return load, not_run, not_run, not_run
+        log(f"[{label}] re-load (same file)")
+        reload = exportwatch_load(inputs.zip, warehouse)
+        log(f"[{label}] re-load (same data, other bytes: the bare CSV)")
+        redownload = exportwatch_load(inputs.csv, warehouse)
+        log(f"[{label}] revision batch")
+        revision = exportwatch_load(inputs.revision_zip, warehouse)
+    finally:
+        shutil.rmtree(warehouse, ignore_errors=True)
+    return load, reload, redownload, revision
+
+
+def baselines(inputs: "Inputs", scratch: Path, label: str, args, pandas_bytes_per_row: list[float], log) -> dict:
+    """DuckDB parse-only and reference, and the pandas path (unless it would not fit in memory)."""
+    rows = inputs.rows
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        runs = []
+        for i in range(args.ref_repeats):
+            log(f"[{label}] DuckDB parse only, then DuckDB reference ({i + 1}/{args.ref_repeats})")
+            ref = python_case("benchmarks.cases", "duckdb-ref", str(inputs.csv), str(scratch / "ref.duckdb"), cwd=scratch)
+            runs.append((ref.json(), ref))  # the reference must work: without it there is no ratio
+        # The fastest run: the baseline the load is held against is DuckDB at its best on this box.
+        ref_json, ref = min(runs, key=lambda run: run[0]["seconds"])
+        result = {"ref_s": ref_json["seconds"], "ref_peak_mb": max(run.peak_mb for _, run in runs),
+                  "parse_s": min(j["parse_seconds"] for j, _ in runs), "ref_runs": [j["seconds"] for j, _ in runs],
+                  "pandas_s": None, "pandas_peak_mb": None, "pandas_note": ""}
+        estimate_mb = max(pandas_bytes_per_row) * rows / 2**20
+        if rows > args.pandas_max_rows:
+            result["pandas_note"] = f"skipped: more than --pandas-max-rows {size_label(args.pandas_max_rows)}"
+        elif estimate_mb > 0.7 * mem_available_mb():
+            result["pandas_note"] = f"skipped: needs about {estimate_mb / 1024:.1f} GB, {mem_available_mb() / 1024:.1f} GB available"
+        else:
+            log(f"[{label}] pandas path")
+            pandas = python_case("benchmarks.cases", "pandas", str(inputs.csv), str(scratch / "pandas.duckdb"), cwd=scratch)
+            if pandas.killed_at_mb:
+                result["pandas_note"] = f"stopped: RSS above {pandas.killed_at_mb / 1024:.1f} GB"
+            else:
+                result.update(pandas_s=pandas.json()["seconds"], pandas_peak_mb=pandas.peak_mb)
+                pandas_bytes_per_row.append(pandas.peak_mb * 2**20 / rows)
+        return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def measure_size(work: Path, rows: int, fixed_s: float, args, pandas_bytes_per_row: list[float], log, *, parallel: bool = False) -> SizeResult:
+    label = size_label(rows)
+    log(f"[{label}] inputs")
+    inputs = make_inputs(work, rows)
+    csv_mb, zip_mb = inputs.csv.stat().st_size / 2**20, inputs.zip.stat().st_size / 2**20
+    chain = lambda: exportwatch_chain(inputs, work / f"warehouse-{label}", label, log)  # noqa: E731
+    base = lambda: baselines(inputs, work / f"scratch-{label}", label, args, pandas_bytes_per_row, log)  # noqa: E731
+    if parallel:  # --quick: side by side, the timings are only a smoke test
+        with ThreadPoolExecutor(2) as pool:
+            chain_future, base_future = pool.submit(chain), pool.submit(base)
+            (load, reload, redownload, revision), b = chain_future.result(), base_future.result()
+    else:
+        load, reload, redownload, revision = chain()
+        b = base()
+    notes = []
+    if rows in args.profile_rows:  # also when the load was stopped: the finished phases still tell where it went
+        log(f"[{label}] profile of the load phases")
+        profile_dir = work / f"profile-{label}"
+        shutil.rmtree(profile_dir, ignore_errors=True)
+        try:
+            profile_dir.mkdir(parents=True)
+            env = child_env(EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR=str(profile_dir / "raw"), PREFECT_HOME=str(profile_dir / "prefect"))
+            m = run_measured([sys.executable, "-m", "benchmarks.profile_load", str(inputs.zip), "--db", str(profile_dir / "w.duckdb"),
+                              "--table", TABLE, "--json"], cwd=profile_dir, env=env)
+            if m.killed_at_mb or m.returncode:
+                partial = [json.loads(line)["partial"] for line in m.stdout.splitlines() if line.startswith('{"partial"')]
+                # finished phases in the order they started (parents finish after their children)
+                why = f"stopped by the benchmark above {m.killed_at_mb:.0f} MB RSS" if m.killed_at_mb else f"failed: {m.stderr[-300:]}"
+                PROFILES[label] = {"error": why + f" after {m.seconds:.0f} s", "phases": sorted(partial, key=lambda p: p["order"])}
+            else:
+                PROFILES[label] = m.json()
+        finally:
+            shutil.rmtree(profile_dir, ignore_errors=True)
+    if not args.keep_inputs and inputs.csv.stat().st_size > BIG_INPUT:
+        inputs.remove()
+        notes.append("inputs deleted")
+    return SizeResult(
+        rows, csv_mb, zip_mb, load, fixed_s, b["ref_s"], b["ref_peak_mb"], b["parse_s"], b["pandas_s"], b["pandas_peak_mb"],
+        b["pandas_note"], reload, redownload, revision, inputs.revised_values, notes, b["ref_runs"],
+    )
+
+
+def measure_real(work: Path, log) -> dict | None:
+    """The real 33 MB job result (12531-0043, not a foreign-trade table): what exportwatch does with
+    it, its parse step alone, and the two baselines."""
+    if not REAL_RESULT.exists():
+        return None
+    folder = work / "real"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        with zipfile.ZipFile(REAL_RESULT) as archive:
+            member = archive.infolist()[0]
+            archive.extract(member, folder)
+            csv_path = folder / member.filename
+        zip_path = folder / (csv_path.stem + ".zip")  # the table code is in the server's member name
+        shutil.copyfile(REAL_RESULT, zip_path)
+        log("[real 12531-0043] exportwatch load")
+        load = exportwatch_load(zip_path, folder / "warehouse", table=None)
+        log("[real 12531-0043] exportwatch parse step, DuckDB reference, pandas path")
+        stage = python_case("benchmarks.cases", "ew-stage", str(csv_path), cwd=folder)
+        ref = python_case("benchmarks.cases", "duckdb-ref", str(csv_path), str(folder / "ref.duckdb"), cwd=folder)
+        pandas = python_case("benchmarks.cases", "pandas", str(csv_path), str(folder / "pandas.duckdb"), cwd=folder)
+        stage_json, ref_json, pandas_json = stage.json(), ref.json(), pandas.json()
+        return {
+            "csv_mb": csv_path.stat().st_size / 2**20,
+            "zip_mb": REAL_RESULT.stat().st_size / 2**20,
+            "rows": ref_json["rows"],
+            "load_s": load.seconds,
+            "load_peak_mb": load.peak_mb,
+            "load_outcome": ("rejected" if load.error else f"loaded {load.inserted} rows"),
+            "load_message": load.error.split(" Raw response kept")[0],
+            "stage_s": stage_json["seconds"],
+            "stage_peak_mb": stage.peak_mb,
+            "ref_s": ref_json["seconds"],
+            "ref_peak_mb": ref.peak_mb,
+            "parse_s": ref_json["parse_seconds"],
+            "pandas_s": pandas_json["seconds"],
+            "pandas_peak_mb": pandas.peak_mb,
+            "pandas_wide": f"{pandas_json['rows_wide']} x {pandas_json['columns_wide']}",
+        }
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- printing --------------------------------------------------------------------------------------
+
+
+def table(headers: list[str], rows: list[list[str]], title: str) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join
+    out = [title, line(h.rjust(w) for h, w in zip(headers, widths)), line("-" * w for w in widths)]
+    out += [line(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(out)
+
+
+def fmt_s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def fmt_mb(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def fmt_int(value: int) -> str:
+    return f"{value:,}"
+
+
+def load_table(results: list[SizeResult]) -> str:
+    headers = ["size", "CSV MB", "ZIP MB", "load s", "rows/s", "load peak MB", "fixed s", "DuckDB ref s", "ref peak MB",
+               "parse s", "pandas s", "pandas peak MB", "(load-fixed)/ref"]
+    rows = []
+    for r in results:
+        failed = bool(r.load.error)
+        rows.append([
+            size_label(r.rows), f"{r.csv_mb:.0f}", f"{r.zip_mb:.1f}",
+            ("stopped " if failed else "") + fmt_s(r.load.seconds), "failed" if failed else f"{r.rows / r.load.seconds:,.0f}",
+            (">" if failed else "") + fmt_mb(r.load.peak_mb), fmt_s(r.fixed_s), fmt_s(r.ref_s), fmt_mb(r.ref_peak_mb), fmt_s(r.parse_s),
+            fmt_s(r.pandas_s) if r.pandas_s is not None else "skipped", fmt_mb(r.pandas_peak_mb) if r.pandas_peak_mb else "skipped",
+            "n/a" if failed else f"{r.ratio:.2f}",
+        ])
+    return table(headers, rows, "Load: exportwatch (ZIP, fresh warehouse) vs DuckDB read_csv and the pandas path (bare CSV)")
+
+
+def written(run: LoadRun) -> str:
+    return "failed" if run.error else fmt_int(run.inserted + run.closed)
+
+
+def reload_table(results: list[SizeResult]) -> str:
+    headers = ["size", "re-load s", "rows written", "re-load/load", "same data new bytes s", "rows written",
+               "revision s", "revised values", "rows inserted", "rows closed", "closed % of rows"]
+    rows = []
+    for r in results:
+        rev = r.revision
+        rows.append([
+            size_label(r.rows), fmt_s(r.reload.seconds), written(r.reload),
+            "n/a" if r.reload.error else f"{r.reload.seconds / r.load.seconds:.2f}", fmt_s(r.redownload.seconds), written(r.redownload),
+            fmt_s(rev.seconds), fmt_int(r.revised_values), "failed" if rev.error else fmt_int(rev.inserted),
+            "failed" if rev.error else fmt_int(rev.closed), "n/a" if rev.error else f"{100 * rev.closed / r.rows:.2f} %",
+        ])
+    return table(headers, rows, "Re-load and revision (same warehouse, after the load; rows written = inserted + closed)")
+
+
+def real_table(real: dict) -> str:
+    headers = ["file", "CSV MB", "rows", "exportwatch load s", "peak MB", "outcome", "ew parse+layout s", "peak MB",
+               "DuckDB ref s", "peak MB", "parse s", "pandas s", "peak MB", "pandas wide"]
+    row = ["12531-0043 job result", f"{real['csv_mb']:.1f}", fmt_int(real["rows"]), fmt_s(real["load_s"]), fmt_mb(real["load_peak_mb"]),
+           real["load_outcome"], fmt_s(real["stage_s"]), fmt_mb(real["stage_peak_mb"]), fmt_s(real["ref_s"]),
+           fmt_mb(real["ref_peak_mb"]), fmt_s(real["parse_s"]), fmt_s(real["pandas_s"]), fmt_mb(real["pandas_peak_mb"]), real["pandas_wide"]]
+    return table(headers, [row], "Real data: shared/genesis-recordings/12531-0043/409-data-resultfile.zip")
+
+
+def scenario_table(s: dict) -> str:
+    headers = ["scenario", "requests", "bytes", "rows written", "wall s", "fetch s", "stage s", "load s"]
+    names = [("backfill", f"backfill since {s['since']}"), ("scheduled_after_backfill", "1st scheduled run after it"),
+             ("noop", "no-op scheduled run"), ("revision", "scheduled, 1 value revised"), ("full_refresh", "full refresh (all years again)")]
+    rows = []
+    for key, name in names:
+        r = s[key]
+        rows.append([name, str(r["requests"]), fmt_int(r["bytes"]), fmt_int(r["rows_inserted"] + r["rows_closed"]), fmt_s(r["seconds"]),
+                     fmt_s(r["fetch_s"]), fmt_s(r["stage_s"]), fmt_s(r["load_s"])])
+    b = s["backfill"]
+    title = (f"Scenarios: {s['table']}, {s['countries']} countries, {s['since']}-{s['until']}, WERTA+WERTE ({fmt_int(s['observations'])} values), "
+             f"fake GENESIS with {s['latency_s'] * 1000:.0f} ms per data answer, token, max 3 in flight")
+    extra = (f"backfill: {b['requests']} requests, {fmt_s(b['seconds'])} s; ideal (requests x latency / 3) {b['ideal_s']:.2f} s "
+             f"-> {b['seconds'] / b['ideal_s']:.1f} x ideal; fetch phase alone {fmt_s(b['fetch_s'])} s -> {b['fetch_s'] / b['ideal_s']:.1f} x ideal "
+             f"(lower bound with whole waves of 3: {b['waves_s']:.2f} s; the fake server's own work in this process: {b['server_work_s']:.2f} s)")
+    return table(headers, rows, title) + "\n" + extra
+
+
+def short(run: LoadRun) -> str:
+    if run.error.startswith("stopped by the benchmark"):
+        return f"stopped at {run.peak_mb / 1024:.1f} GB RSS after {run.seconds:.0f} s"
+    return run.error[:60]
+
+
+def verdict(value: float, limit: float, *, at_most: bool = True, unit: str = "") -> str:
+    ok = value <= limit if at_most else value >= limit
+    if ok:
+        return "met"
+    if at_most:
+        return f"MISSED by {value / limit:.2f}x ({value - limit:+.{0 if unit else 2}f}{unit})"
+    return f"MISSED: {value / limit:.2f}x of the target ({limit / value:.1f}x short)"
+
+
+def targets_table(results: list[SizeResult], scenarios: dict | None, quick: bool) -> str:
+    rows = []
+    by_rows = {r.rows: r for r in results}
+    ok = [r for r in results if not r.load.error]
+    for r in [r for r in results if r.rows >= 3_000_000] or (results if quick else []):
+        if r.load.error:
+            rows.append([f"(load - fixed) / DuckDB ref at {size_label(r.rows)}", "<= 1.5", "load failed", "MISSED: " + short(r.load)])
+        else:
+            rows.append([f"(load - fixed) / DuckDB ref at {size_label(r.rows)}", "<= 1.5", f"{r.ratio:.2f}", verdict(r.ratio, 1.5)])
+    if results:
+        largest = max(results, key=lambda r: r.rows)
+        note = "" if largest.rows >= 20_000_000 else " (20M not run)"
+        if largest.load.error:
+            rows.append([f"peak RSS at {size_label(largest.rows)} (largest size run)", "<= 1024 MB", f"> {largest.load.peak_mb:.0f} MB",
+                         f"MISSED by > {largest.load.peak_mb / 1024:.1f}x: " + short(largest.load)])
+        else:
+            rows.append([f"peak RSS at {size_label(largest.rows)} (largest size run)", "<= 1024 MB", f"{largest.load.peak_mb:.0f} MB",
+                         verdict(largest.load.peak_mb, 1024, unit=" MB") + note])
+        smallest = min(results, key=lambda r: r.rows)
+        if largest is not smallest:
+            growth = largest.load.peak_mb / smallest.load.peak_mb
+            rows.append([f"peak RSS flat: {size_label(largest.rows)} / {size_label(smallest.rows)}", "<= 1.25",
+                         f"{'>' if largest.load.error else ''}{growth:.2f} ({smallest.load.peak_mb:.0f} -> {largest.load.peak_mb:.0f} MB)",
+                         verdict(growth, 1.25)])
+        five = by_rows.get(5_000_000) or (max((r for r in results if r.pandas_peak_mb), key=lambda r: r.rows, default=None) if quick else None)
+        if five and five.pandas_peak_mb:
+            factor = five.pandas_peak_mb / five.load.peak_mb
+            rows.append([f"pandas peak / exportwatch peak at {size_label(five.rows)}", ">= 4",
+                         f"{factor:.2f} ({five.pandas_peak_mb:.0f} / {five.load.peak_mb:.0f} MB)", verdict(factor, 4, at_most=False)])
+        elif 5_000_000 in by_rows:
+            rows.append(["pandas peak / exportwatch peak at 5M", ">= 4", "pandas skipped", "not measured"])
+    for r in ok:
+        share = r.reload.seconds / r.load.seconds
+        count = r.reload.inserted + r.reload.closed
+        rows.append([f"re-load at {size_label(r.rows)}: rows written, time / first load", "0, <= 0.5", f"{written(r.reload)}, {share:.2f}",
+                     "MISSED: " + r.reload.error[:60] if r.reload.error else "MISSED: rows written" if count else verdict(share, 0.5)])
+        rev = r.revision
+        good = not rev.error and rev.closed == rev.inserted and abs(rev.closed - r.revised_values) <= 0.05 * r.revised_values + 1
+        rows.append([f"revision at {size_label(r.rows)}: rows closed = inserted = values revised", f"{fmt_int(r.revised_values)} (1 %)",
+                     "failed" if rev.error else f"{fmt_int(rev.closed)} closed, {fmt_int(rev.inserted)} inserted ({100 * rev.closed / r.rows:.2f} %)",
+                     "met" if good else "MISSED"])
+    if scenarios:
+        n = scenarios["noop"]
+        rows.append(["no-op scheduled run: requests, rows written", "<= 2, 0", f"{n['requests']}, {n['rows_inserted'] + n['rows_closed']}",
+                     "met" if n["requests"] <= 2 and n["rows_inserted"] + n["rows_closed"] == 0 else "MISSED"])
+        b = scenarios["backfill"]
+        rows.append(["backfill wall time / ideal (requests x latency / 3)", "<= 1.3",
+                     f"{b['seconds'] / b['ideal_s']:.1f} ({b['seconds']:.2f} / {b['ideal_s']:.2f} s)", verdict(b["seconds"] / b["ideal_s"], 1.3)])
+        rows.append(["  (fetch phase alone / ideal, for reference)", "<= 1.3", f"{b['fetch_s'] / b['ideal_s']:.1f} ({b['fetch_s']:.2f} s)",
+                     verdict(b["fetch_s"] / b["ideal_s"], 1.3)])
+    title = "Targets" + (" (--quick: tiny sizes, measurements side by side: a smoke test, the verdicts mean nothing)" if quick else "")
+    return table(["target", "wanted", "measured", "verdict"], rows, title)
+
+
+# -- main ------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=None, help="comma-separated row counts, e.g. 1M,3M,5M,20M (default) or 100k,300k")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run (timings not meaningful): 50k rows, one fixed-cost run, no real file, scenarios with "
+                             "30 countries since 2020 run alongside")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "exportwatch-bench", help="inputs and scratch (default %(default)s)")
+    parser.add_argument("--keep-inputs", action="store_true", help="keep generated inputs over 1 GB (default: delete them after their size)")
+    parser.add_argument("--fixed-repeats", type=int, default=None, help="runs of the 1,000-row file; the median is the fixed cost (default 3, quick 1)")
+    parser.add_argument("--ref-repeats", type=int, default=None, help="runs of the DuckDB reference per size; the fastest counts (default 2, quick 1)")
+    parser.add_argument("--pandas-max-rows", type=parse_size, default=parse_size("5M"), help="largest size for the pandas path (default 5M)")
+    parser.add_argument("--no-scenarios", action="store_true")
+    parser.add_argument("--real", action=argparse.BooleanOptionalAction, default=None,
+                        help="the real 12531-0043 job result (default: yes, except with --quick)")
+    parser.add_argument("--latency", type=float, default=0.2, help="injected latency per data answer in the scenarios (s)")
+    parser.add_argument("--profile", nargs="?", const="largest", default=None, metavar="SIZES",
+                        help="also time the phases of one more load at these sizes, e.g. 5M,20M (default: the largest size run)")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args(argv)
+    sizes = [parse_size(s) for s in (args.sizes or ("50k" if args.quick else "1M,3M,5M,20M")).split(",") if s.strip()]
+    args.profile_rows = ({max(sizes)} if args.profile == "largest" else {parse_size(p) for p in args.profile.split(",")}) if args.profile else set()
+    repeats = args.fixed_repeats or (1 if args.quick else 3)
+    args.ref_repeats = args.ref_repeats or (1 if args.quick else 2)
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"  {time.perf_counter() - started:7.1f} s  {message}", file=sys.stderr, flush=True)
+
+    print(f"exportwatch benchmarks; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"{os.cpu_count()} CPUs; {mem_available_mb() / 1024:.1f} GB available; work dir {work}", flush=True)
+    scenario_process = None
+    if not args.no_scenarios:
+        cmd = [sys.executable, "-m", "benchmarks.scenarios", "--latency", str(args.latency), "--work", str(work)]
+        if args.quick:  # smoke run: alongside the rest, so its timings (and theirs) mean little
+            scenario_process = subprocess.Popen(cmd + ["--countries", "30", "--since", "2020"], cwd=work, env=child_env(),
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log("fixed cost (1,000-row file)")
+    side = ThreadPoolExecutor(1)
+    fixed_future = side.submit(measure_fixed_cost, work, repeats)
+    if not args.quick:
+        fixed_future.result()
+    results: list[SizeResult] = []
+    skipped: list[str] = []
+    pandas_bytes_per_row = [PANDAS_BYTES_PER_ROW]
+    for rows in sizes:
+        need = rows * CSV_BYTES_PER_ROW * 3.5
+        free = shutil.disk_usage(work).free
+        if free < need and not (work / "inputs" / f"51000-0012_{size_label(rows)}_de_flat.csv.done").exists():
+            skipped.append(f"{size_label(rows)}: needs about {need / 2**30:.1f} GB on {work}, {free / 2**30:.1f} GB free")
+            continue
+        try:
+            results.append(measure_size(work, rows, 0.0, args, pandas_bytes_per_row, log, parallel=args.quick))
+        except Exception as error:  # one size failing must not lose the others
+            log(f"[{size_label(rows)}] failed: {error}")
+            skipped.append(f"{size_label(rows)}: failed ({type(error).__name__}: {str(error)[:300]})")
+    fixed_s, fixed_runs = fixed_future.result()
+    side.shutdown()
+    for r in results:
+        r.fixed_s = fixed_s
+    real = measure_real(work, log) if (args.real if args.real is not None else not args.quick) else None
+    scenarios = None
+    if scenario_process is not None:
+        log("scenarios (fake GENESIS, started alongside)")
+        out, err = scenario_process.communicate()
+        scenarios = Measured(0, 0, scenario_process.returncode, out, err).json()
+    elif not args.no_scenarios:
+        log("scenarios (fake GENESIS)")
+        scenarios = run_measured(cmd, cwd=work, env=child_env()).json()
+    print()
+    print(f"fixed cost: median of {repeats} run(s) of `exportwatch load` on a 1,000-row ZIP: {fixed_s:.2f} s "
+          f"({', '.join(f'{t:.2f}' for t in fixed_runs)})")
+    if results:
+        print()
+        print(load_table(results))
+        notes = [f"DuckDB reference runs (the fastest counts): "
+                 + "; ".join(f"{size_label(r.rows)} " + " / ".join(f"{t:.2f}" for t in r.ref_runs) + " s" for r in results)]
+        notes += [f"{size_label(r.rows)}: pandas {r.pandas_note}" for r in results if r.pandas_note]
+        notes += [f"{size_label(r.rows)}: {n}" for r in results for n in r.notes]
+        notes += [f"{size_label(r.rows)}: {name} failed: {run.error}" for r in results
+                  for name, run in (("load", r.load), ("re-load", r.reload), ("same-data re-load", r.redownload), ("revision", r.revision))
+                  if run.error]
+        for note in notes + [f"size {s}" for s in skipped]:
+            print(f"  note: {note}")
+        print()
+        print(reload_table(results))
+    if real:
+        print()
+        print(real_table(real))
+        print(f"  exportwatch's answer: {real['load_message'] or real['load_outcome']}")
+    if scenarios:
+        print()
+        print(scenario_table(scenarios))
+    for label, profile in PROFILES.items():
+        from benchmarks.profile_load import format_profile
+
+        print()
+        print(f"Where the time goes: one more `exportwatch load` at {label}, phases timed in-process (benchmarks.profile_load)")
+        print(format_profile(profile))
+    print()
+    print(targets_table(results, scenarios, args.quick))
+    print()
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; total {time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "fixed_s": fixed_s, "fixed_runs": fixed_runs, "sizes": [sizes_json(r) for r in results], "real": real,
+            "scenarios": scenarios, "skipped": skipped, "profiles": PROFILES,
+        }, indent=1, default=str))
+    return 0
+
+
+def sizes_json(r: SizeResult) -> dict:
+    data = dict(r.__dict__)
+    for key in ("load", "reload", "redownload", "revision"):
+        data[key] = dict(getattr(r, key).__dict__)
+    data["ratio"] = r.ratio
+    return data
+
+
+if __name__ == "__main__":
+    sys.exit(main())
