@@ -75,7 +75,7 @@ class WarehouseSettings(_Section):
     archive_dir: Path = Path("data/raw")
     lock_timeout_seconds: float = Field(30.0, ge=0)
     snapshot_path: Path | None = Field(None, description="If set, a read-only copy refreshed after each successful run.")
-    memory_limit: str = Field("1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", description="DuckDB memory limit for staging and loading; beyond it DuckDB spills to disk.")
+    memory_limit: str = Field("700MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", description="DuckDB memory limit for staging and loading; beyond it DuckDB spills to disk.")
 
 
 class ScheduleSettings(_Section):

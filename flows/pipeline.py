@@ -192,7 +192,7 @@ def already_loaded(settings: Settings, sha256s: list[str]) -> set[tuple[str, str
 
 
 def stage_responses(
-    fetched: list[FetchedRequest], staging_dir: Path, memory_limit: str = "1GB", skip: set[tuple[str, str]] = frozenset()
+    fetched: list[FetchedRequest], staging_dir: Path, memory_limit: str = "700MB", skip: set[tuple[str, str]] = frozenset()
 ) -> tuple[list[Batch], list[FetchRecord]]:
     """Unzip, parse and validate every response outside the warehouse lock (except those in `skip`,
     already loaded). Any failure raises before anything is loaded."""

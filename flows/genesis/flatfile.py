@@ -154,7 +154,7 @@ def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict
 
 
 def stage_flat_file(
-    csv_path: Path, parquet_path: Path, *, table_code: str, language: str, context: dict, memory_limit: str = "1GB"
+    csv_path: Path, parquet_path: Path, *, table_code: str, language: str, context: dict, memory_limit: str = "700MB"
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.
 
