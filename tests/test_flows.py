@@ -89,3 +89,17 @@ def test_alerts_are_raised_in_the_flow_and_listed_in_the_artifact(prefect_harnes
     assert [m["title"] for m in receiver.messages][-1].endswith("2026-09 below threshold")
     artifact = latest_artifact()
     assert "## Alerts" in artifact and "September 2026" in artifact and "after a revision" in artifact
+
+
+def test_runs_lists_recent_flow_runs_with_state_and_duration(prefect_harness, flow_env, settings, genesis):
+    from flows.run_history import recent_runs
+
+    genesis.state.add_fault(Fault(status_code=90))
+    update_trade(return_state=True)  # a failed run
+    update_trade()  # a completed one
+
+    columns, rows = recent_runs(limit=2)
+
+    assert columns == ["flow", "run", "state", "started (UTC)", "duration", "message"]
+    assert [(r[0], r[2]) for r in rows] == [("update-trade", "Completed"), ("update-trade", "Failed")]
+    assert rows[0][4].endswith(" s") and "status 90" in rows[1][5]
