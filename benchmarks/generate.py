@@ -9,7 +9,6 @@ Deterministic for a given seed.
 """
 
 import argparse
-import csv
 import io
 import random
 import zipfile

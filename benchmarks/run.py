@@ -22,7 +22,6 @@ deleted after each size.
 import argparse
 import io
 import json
-import math
 import os
 import random
 import re

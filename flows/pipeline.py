@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from flows.config import Settings, resolve_countries
-from flows.errors import ExportwatchError, GenesisError, ValidationFailed
+from flows.errors import ExportwatchError, ValidationFailed
 from flows.genesis.archive import ArchivedResponse, ResponseArchive
 from flows.genesis.client import GenesisClient, JobPolicy, RetryPolicy, TableOutcome, fetch_table
 from flows.genesis.credentials import Credentials

@@ -10,7 +10,6 @@ import pandera.ibis as pa
 
 from schemas.measures import MEASURES, NUMBER_PATTERN, SYMBOLS
 
-KEY = ["country_code", "goods_code", "year", "month_code", "measure"]
 MEASURE_UNITS = sorted(f"{m.code}|{unit}" for m in MEASURES.values() for unit in m.delivered_units())
 _SYMBOL_PATTERN = "|".join(s.replace(".", r"\.") for s in sorted(SYMBOLS, key=len, reverse=True))
 

@@ -156,9 +156,10 @@ def test_revision_window_reaches_back_to_provisional_months(settings, genesis, t
 def test_small_tables_ask_for_their_whole_history_in_one_stable_request(settings, genesis, token_client):
     run_update(settings, token_client)
     first = plan_update(settings, today=date(2026, 11, 24))
-    later = plan_update(settings, today=date(2027, 2, 1))
+    later = plan_update(settings, today=date(2026, 12, 15))
     assert [(p.request.startyear, p.request.endyear) for p in first] == [(2019, 2026)]
     assert first[0].stand is not None  # the same request as the first run's: its stand is known
+    assert [(p.request.key, p.stand) for p in later] == [(first[0].request.key, first[0].stand)]  # a later run in the year too
 
 
 FAILURES = {
