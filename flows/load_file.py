@@ -3,18 +3,14 @@ the same archive, staging, validation and vintage rules as a fetched response.""
 
 import hashlib
 import re
-import shutil
-import uuid
 import zipfile
 import zlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.config import Settings
-from flows.errors import ExportwatchError, FlatFileError
+from flows.errors import FlatFileError
 from flows.genesis.archive import ResponseArchive
-from flows.pipeline import UpdateReport, already_loaded, discard_leftovers, load_batches, record_failure, stage_response
-from flows.run_lock import update_lock
+from flows.pipeline import UpdateReport, already_loaded, exclusive_run, load_batches, stage_response
 
 TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")
 LANGUAGE_IN_NAME = re.compile(r"_(de|en)_flat\.(csv|zip)$", re.I)
@@ -50,35 +46,25 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
     if not path.is_file():
         raise FlatFileError(f"no file at {path}")
     table_code = table_from_name(path, table)
-    run_id = uuid.uuid4().hex
-    started_at = datetime.now(UTC).replace(tzinfo=None)
-    staging_dir = settings.warehouse.path.parent / "staging" / run_id
     request = {"file": path.name, "table": table_code}
     request_key = hashlib.sha256(f"load:{table_code}".encode()).hexdigest()[:16]
     describe = f"exportwatch load {path.name} (table {table_code})"
-    with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):
-        discard_leftovers(settings)
-        try:
-            with open(path, "rb") as source:
-                archived = ResponseArchive(settings.warehouse.archive_dir).store(
-                    iter(lambda: source.read(1 << 20), b""),
-                    endpoint="manual/load", form=request, http_status=200,
-                    content_type="application/zip" if path.suffix.lower() == ".zip" else "text/csv",
-                    fetched_at=started_at,
-                )
-            context = dict(table=table_code, request=describe, archived=str(archived.path))
-            if archived.kind not in ("zip", "csv"):
-                raise FlatFileError("the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context)
-            if (archived.sha256, request_key) in already_loaded(settings, [archived.sha256]):
-                return load_batches(settings, [], [], run_id=run_id, started_at=started_at, requests=0)
+    with exclusive_run(settings) as run:
+        with open(path, "rb") as source:
+            archived = ResponseArchive(settings.warehouse.archive_dir).store(
+                iter(lambda: source.read(1 << 20), b""),
+                endpoint="manual/load", form=request, http_status=200,
+                content_type="application/zip" if path.suffix.lower() == ".zip" else "text/csv",
+                fetched_at=run.started_at,
+            )
+        context = dict(table=table_code, request=describe, archived=str(archived.path))
+        if archived.kind not in ("zip", "csv"):
+            raise FlatFileError("the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context)
+        batches = []
+        if (archived.sha256, request_key) not in already_loaded(settings, [archived.sha256]):
             language = detect_language(path, archived.path, archived.kind)
-            batch = stage_response(archived, table_code, language, request_key, describe, staging_dir, settings.warehouse.memory_limit)
-            return load_batches(settings, [batch], [], run_id=run_id, started_at=started_at, requests=0)
-        except ExportwatchError as error:
-            record_failure(settings, run_id=run_id, started_at=started_at, requests=0, error=error)
-            raise
-        finally:
-            shutil.rmtree(staging_dir, ignore_errors=True)
+            batches.append(stage_response(archived, table_code, language, request_key, describe, run.staging_dir, settings.warehouse.memory_limit))
+        return load_batches(settings, batches, [], run_id=run.run_id, started_at=run.started_at, requests=0)
 
 
 def first_data_line(archived: Path, kind: str) -> str:

@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
 
 from flows.config import Settings, resolve_countries
 from flows.errors import ExportwatchError, ValidationFailed
@@ -290,6 +291,30 @@ def record_failure(settings: Settings, *, run_id: str, started_at: datetime, req
 # -- the whole run -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    started_at: datetime
+    staging_dir: Path
+
+
+@contextmanager
+def exclusive_run(settings: Settings, run_id: str | None = None, requests: Callable[[], int] = lambda: 0) -> Iterator[Run]:
+    """One run against the warehouse (an update or `exportwatch load`): the update lock, a clean
+    scratch folder, and, when it fails with a clear error, the failed run in the run log."""
+    run_id = run_id or uuid.uuid4().hex
+    with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):
+        discard_leftovers(settings)
+        run = Run(run_id, datetime.now(UTC).replace(tzinfo=None), settings.warehouse.path.parent / "staging" / run_id)
+        try:
+            yield run
+        except ExportwatchError as error:
+            record_failure(settings, run_id=run.run_id, started_at=run.started_at, requests=requests(), error=error)
+            raise
+        finally:
+            shutil.rmtree(run.staging_dir, ignore_errors=True)
+
+
 def run_update(
     settings: Settings,
     client: GenesisClient,
@@ -300,37 +325,14 @@ def run_update(
     run_id: str | None = None,
     step: Step = run_directly,
 ) -> UpdateReport:
-    run_id = run_id or uuid.uuid4().hex
-    with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):
-        return _run_update(settings, client, countries=countries, since=since, until=until, run_id=run_id, step=step)
-
-
-def _run_update(
-    settings: Settings,
-    client: GenesisClient,
-    *,
-    countries: list[str] | None,
-    since: int | None,
-    until: int | None,
-    run_id: str,
-    step: Step,
-) -> UpdateReport:
-    started_at = datetime.now(UTC).replace(tzinfo=None)
-    discard_leftovers(settings)
-    staging_dir = settings.warehouse.path.parent / "staging" / run_id
     requests_before = client.requests_sent
-    try:
+    with exclusive_run(settings, run_id, requests=lambda: client.requests_sent - requests_before) as run:
         plan = step(plan_update)(settings, countries=countries, since=since, until=until)
         fetched = step(fetch_planned)(client, plan, settings.genesis.max_in_flight)
         requests = client.requests_sent - requests_before
         if all(item.outcome.unchanged for item in fetched):
             log.info("GENESIS reports no newer data for any of %d request(s); nothing to load", len(fetched))
-            return UpdateReport(run_id, "unchanged", requests)
+            return UpdateReport(run.run_id, "unchanged", requests)
         skip = already_loaded(settings, [r.sha256 for item in fetched for r in item.outcome.responses])
-        batches, records = step(stage_responses)(fetched, staging_dir, settings.warehouse.memory_limit, skip)
-        return step(load_batches)(settings, batches, records, run_id=run_id, started_at=started_at, requests=requests)
-    except ExportwatchError as error:
-        record_failure(settings, run_id=run_id, started_at=started_at, requests=client.requests_sent - requests_before, error=error)
-        raise
-    finally:
-        shutil.rmtree(staging_dir, ignore_errors=True)
+        batches, records = step(stage_responses)(fetched, run.staging_dir, settings.warehouse.memory_limit, skip)
+        return step(load_batches)(settings, batches, records, run_id=run.run_id, started_at=run.started_at, requests=requests)
