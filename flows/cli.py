@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.errors import ExportwatchError
+from warehouse.errors import WarehouseError
 from flows.prefect_env import configure_prefect
 
 app = typer.Typer(help="Watch German foreign trade (Destatis GENESIS-Online) in a DuckDB warehouse.", no_args_is_help=True)
@@ -62,7 +63,7 @@ def update(
 
         with fetch_progress():
             result = update_trade(config=str(config) if config else None, db=str(db) if db else None, countries=country, since=since)
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     print_summary(result)
 
@@ -87,7 +88,7 @@ def backfill(
 
         with fetch_progress():
             result = backfill_flow(countries=country, since=since, until=until, config=str(config) if config else None, db=str(db) if db else None)
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     print_summary(result)
 
@@ -143,7 +144,7 @@ def load(
     started = time.monotonic()
     try:
         report = load_file(load_settings(config, db=db), path, table=table)
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     console.print(
         f"{report.status}: {report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions "
@@ -165,7 +166,7 @@ def check(config: ConfigOption = None) -> None:
             ok, status = client.logincheck()
         finally:
             client.close()
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     if not ok:
         fail(ExportwatchError(f"GENESIS at {settings.genesis.api_url} rejected the credentials: {status}"))
@@ -196,17 +197,14 @@ def sql(
 def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[Any, Any]]:
     """(settings, read-only connection); waits briefly if an update holds the file, then says so."""
     from flows.config import load_settings
-    from warehouse.connection import WarehouseLockedError, connect
+    from warehouse.connection import connect, forbid_outside_access
 
     try:
         settings = load_settings(config, db=db)
-        con = connect(settings.warehouse.path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
-    except (ExportwatchError, WarehouseLockedError, FileNotFoundError) as error:
+        con = connect(settings.warehouse.location, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
+    except (ExportwatchError, WarehouseError, FileNotFoundError) as error:
         fail(error)
-    # Read-only protects this file, not others: no COPY TO or ATTACH that could write (even over
-    # the warehouse itself), and the query cannot switch it back on.
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    forbid_outside_access(con, settings.warehouse.location)
     try:
         yield settings, con
     finally:
@@ -233,7 +231,7 @@ def status(db: DbOption = None, config: ConfigOption = None) -> None:
     from warehouse import queries
 
     with read_only_warehouse(config, db) as (settings, con):
-        console.print(f"[bold]Series[/] in {settings.warehouse.path}")
+        console.print(f"[bold]Series[/] in {settings.warehouse.location}")
         write_rows(*queries.rows(con, "status_series"), OutputFormat.table)
         console.print("[bold]Last runs[/]")
         write_rows(*queries.rows(con, "status_runs"), OutputFormat.table)
@@ -255,7 +253,7 @@ def serve(
     try:
         settings = load_settings(config, db=db)
         require_credentials()
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     raise_keyboard_interrupt_on_sigterm()
     schedule = f"{settings.schedule.cron} ({settings.schedule.timezone})"
@@ -272,7 +270,7 @@ def serve(
             serve_deployments(settings, config, db)
     except KeyboardInterrupt:
         pass
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     console.print("Stopped.")
 
@@ -312,7 +310,7 @@ def alerts_test(config: ConfigOption = None) -> None:
 
     try:
         settings = load_settings(config)
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     if not settings.alerts.channels:
         fail(ExportwatchError("No [alerts] channels configured: add Apprise URLs to the configuration or EXPORTWATCH_ALERTS__CHANNELS."))
@@ -347,9 +345,40 @@ def report(
 
     try:
         result = build_report(load_settings(config, db=db), out, country)
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     console.print(f"Report written: {result.index} ({', '.join(result.charts)}).")
+
+
+warehouse_app = typer.Typer(help="Move the warehouse between a DuckDB file and a DuckLake.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+
+
+@warehouse_app.command("copy")
+def warehouse_copy(
+    to: Annotated[str, typer.Option("--to", help="Target: a DuckDB file path, ducklake:sqlite:PATH or ducklake:postgres:<libpq string> (password in PGPASSWORD).")],
+    data_path: Annotated[Optional[str], typer.Option("--data-path", help="DuckLake target only: folder (or s3://...) for its Parquet files.")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Copy the configured warehouse, every table and row, into a new one and verify it."""
+    from flows.config import load_settings
+    from flows.run_lock import update_lock
+    from warehouse.copy import copy_warehouse
+    from warehouse.location import WarehouseLocation, WarehouseUrlError
+
+    try:
+        settings = load_settings(config, db=db)
+        target = WarehouseLocation.parse(to, data_path)
+        with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):  # no update meanwhile
+            copied = copy_warehouse(settings.warehouse.location, target, memory_limit=settings.warehouse.memory_limit)
+    except (ExportwatchError, WarehouseError, WarehouseUrlError) as error:
+        fail(error)
+    table = Table("table", "rows")
+    for item in copied:
+        table.add_row(item.name, f"{item.rows:,}")
+    console.print(table)
+    console.print(f"Copied {settings.warehouse.location} to {target}: {len(copied)} tables, every row verified.", highlight=False)
 
 
 @app.command()
@@ -359,7 +388,7 @@ def demo(db: DbOption = None) -> None:
 
     try:
         lines = run_demo(db)
-    except ExportwatchError as error:
+    except (ExportwatchError, WarehouseError) as error:
         fail(error)
     for line in lines:
         console.print(line, highlight=False)

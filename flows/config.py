@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from flows.alerts.rules import AlertRule
@@ -14,6 +14,7 @@ from flows.errors import ConfigError
 from flows.genesis.client import DEFAULT_BASE_URL
 from schemas.measures import MEASURES
 from warehouse.countries import countries
+from warehouse.location import WarehouseLocation
 
 ENV_CONFIG = "EXPORTWATCH_CONFIG"
 ENV_DB = "EXPORTWATCH_DB"
@@ -72,10 +73,28 @@ class TableSettings(_Section):
 
 class WarehouseSettings(_Section):
     path: Path = Path("data/exportwatch.duckdb")
+    url: str | None = Field(
+        None,
+        description="Instead of path: 'ducklake:sqlite:PATH' or 'ducklake:postgres:<libpq string>' (password in PGPASSWORD). "
+        "path's folder stays the local working folder (archive, staging, lock).",
+    )
+    data_path: str | None = Field(None, description="DuckLake only: folder (or s3://...) for the Parquet data files.")
     archive_dir: Path = Path("data/raw")
     lock_timeout_seconds: float = Field(30.0, ge=0)
     snapshot_path: Path | None = Field(None, description="If set, a read-only copy refreshed after each successful run.")
     memory_limit: str = Field("700MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", description="DuckDB memory limit for staging and loading; beyond it DuckDB spills to disk.")
+
+    @model_validator(mode="after")
+    def _backend_fits(self) -> "WarehouseSettings":
+        location = self.location  # raises WarehouseUrlError (a ValueError) for an unsupported url
+        if location.is_lake and self.snapshot_path:
+            raise ValueError("snapshot_path is for a DuckDB file; DuckLake readers see consistent snapshots already")
+        return self
+
+    @property
+    def location(self) -> WarehouseLocation:
+        """The DuckDB file at path, or the DuckLake the url names."""
+        return WarehouseLocation.parse(self.url, self.data_path) if self.url else WarehouseLocation.file(self.path)
 
 
 class ScheduleSettings(_Section):
@@ -151,10 +170,9 @@ def load_settings(explicit: Path | None = None, *, db: Path | None = None) -> Se
         raise ConfigError(f"Cannot read configuration file {path}: {error}") from None
     if os.environ.get(ENV_API_URL):
         settings.genesis.api_url = os.environ[ENV_API_URL]
-    if db is not None:
-        settings.warehouse.path = db
-    elif os.environ.get(ENV_DB):
-        settings.warehouse.path = Path(os.environ[ENV_DB])
+    if db is not None or os.environ.get(ENV_DB):  # a DuckDB file named here wins over [warehouse] url
+        settings.warehouse.path = db if db is not None else Path(os.environ[ENV_DB])
+        settings.warehouse.url = settings.warehouse.data_path = None
     resolve_countries(settings.watchlist.countries)
     for extra in settings.tables:
         resolve_countries(extra.countries or settings.watchlist.countries)

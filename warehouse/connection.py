@@ -1,5 +1,9 @@
-"""Opening the warehouse file. DuckDB allows one writing process; others fail at once with a lock
-error, so we retry for a while and then say clearly who holds the file."""
+"""Opening the warehouse: a DuckDB file, or a DuckLake attached as `exportwatch` and made the
+default database, so every query and macro works unchanged on both.
+
+A DuckDB file allows one writing process; others fail at once with a lock error, so we retry for a
+while and then say clearly who holds the file. A DuckLake has no such lock: readers see the last
+committed snapshot and concurrent writers conflict at commit (see warehouse/transactions.py)."""
 
 import time
 from contextlib import contextmanager
@@ -8,11 +12,20 @@ from typing import Iterator
 
 import duckdb
 
+from warehouse.errors import WarehouseError
+from warehouse.extensions import load_extension
+from warehouse.location import CATALOGS, WarehouseLocation, redact
 from warehouse.migrate import migrate
 
+LAKE_ALIAS = "exportwatch"
 
-class WarehouseLockedError(RuntimeError):
+
+class WarehouseLockedError(WarehouseError):
     """Another process holds the warehouse file."""
+
+
+class WarehouseUnavailableError(WarehouseError):
+    """The DuckLake catalog or its data path cannot be opened."""
 
 
 def _is_lock_error(error: duckdb.Error) -> bool:
@@ -20,12 +33,20 @@ def _is_lock_error(error: duckdb.Error) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-def connect(path: Path, *, read_only: bool = False, lock_timeout: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, waiting up to lock_timeout seconds for another process to release it."""
-    if read_only and not path.exists():
+def _location(where: WarehouseLocation | Path) -> WarehouseLocation:
+    return where if isinstance(where, WarehouseLocation) else WarehouseLocation.file(where)
+
+
+def connect(where: WarehouseLocation | Path, *, read_only: bool = False, lock_timeout: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting up to lock_timeout seconds for another process to release a file."""
+    location = _location(where)
+    if read_only and not location.exists():
         raise FileNotFoundError(
-            f"No warehouse at {path}: run `exportwatch update` (or `exportwatch demo`) first, or pass --db."
+            f"No warehouse at {location}: run `exportwatch update` (or `exportwatch demo`) first, or pass --db."
         )
+    if location.is_lake:
+        return _attach_lake(location, read_only)
+    path = Path(location.url)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
@@ -45,17 +66,64 @@ def connect(path: Path, *, read_only: bool = False, lock_timeout: float = 30.0) 
             delay = min(delay * 2, 1.0)
 
 
+def attach_clause(location: WarehouseLocation, alias: str, *, read_only: bool) -> str:
+    """ATTACH statement for the location under `alias` (extensions must be loaded for a DuckLake)."""
+    options = ["READ_ONLY"] if read_only else []
+    if location.is_lake and location.data_path and not read_only:
+        options.append(f"DATA_PATH {_literal(location.data_path)}")
+    return f"ATTACH {_literal(location.url)} AS {alias}" + (f" ({', '.join(options)})" if options else "")
+
+
+def load_lake_extensions(con: duckdb.DuckDBPyConnection, location: WarehouseLocation) -> None:
+    load_extension(con, "ducklake")
+    load_extension(con, CATALOGS[location.catalog])
+
+
+def _attach_lake(location: WarehouseLocation, read_only: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    try:
+        load_lake_extensions(con, location)
+        con.execute(attach_clause(location, LAKE_ALIAS, read_only=read_only))
+        con.execute(f"USE {LAKE_ALIAS}")
+    except (duckdb.Error, WarehouseError) as error:
+        con.close()
+        # DuckDB's message may quote the connection string; only the redacted form leaves here.
+        raise WarehouseUnavailableError(
+            f"Cannot open the DuckLake warehouse {location}: {redact(str(error))}. Check [warehouse] url and "
+            f"data_path (the catalog database must exist and be reachable; a password belongs in PGPASSWORD)."
+        ) from None
+    return con
+
+
+def forbid_outside_access(con: duckdb.DuckDBPyConnection, location: WarehouseLocation) -> None:
+    """After this, a query reads the warehouse and nothing else: no COPY TO, ATTACH or file reads
+    elsewhere, and it cannot switch that back. A DuckLake's data files stay readable (its data
+    folder is the one allowed directory; its catalog is attached read-only)."""
+    if location.is_lake:
+        data_path = con.execute(
+            f"SELECT value FROM ducklake_options('{LAKE_ALIAS}') WHERE option_name = 'data_path'"
+        ).fetchone()[0]
+        con.execute("SET allowed_directories = [?]", [data_path])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 @contextmanager
 def open_warehouse(
-    path: Path, *, read_only: bool = False, lock_timeout: float = 30.0, memory_limit: str | None = None
+    where: WarehouseLocation | Path, *, read_only: bool = False, lock_timeout: float = 30.0, memory_limit: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to an up-to-date warehouse (migrated unless read-only), closed on exit."""
-    con = connect(path, read_only=read_only, lock_timeout=lock_timeout)
+    location = _location(where)
+    con = connect(location, read_only=read_only, lock_timeout=lock_timeout)
     try:
         if memory_limit:
             con.execute("SET memory_limit = ?", [memory_limit])
         if not read_only:
-            migrate(con)
+            migrate(con, lake=location.is_lake)
         yield con
     finally:
         con.close()

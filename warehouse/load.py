@@ -8,10 +8,12 @@ from datetime import datetime
 import duckdb
 
 from warehouse.batch import Batch, FetchRecord
+from warehouse.errors import WarehouseError
 from warehouse.sql_files import read_sql, sql_names
+from warehouse.transactions import in_transaction
 
 
-class DataCheckError(RuntimeError):
+class DataCheckError(WarehouseError):
     """A data test in warehouse/checks found violations; the load was rolled back."""
 
 
@@ -32,19 +34,18 @@ def load(
     load_ts: datetime,
     requests: int,
 ) -> LoadResult:
-    con.begin()
-    try:
+    def merge() -> tuple[int, int, int]:
+        con.execute("UPDATE load_serial SET loads = loads + 1, last_load_at = ?", [load_ts])
         new_batches = _register_raw_responses(con, batches, load_ts)
         inserted, closed = _merge_observations(con, new_batches, load_ts)
         _remember_fetches(con, fetches)
         _run_data_checks(con)
         status = "loaded" if inserted or closed else "unchanged"
         record_run(con, run_id, started_at, load_ts, status, requests, inserted, closed, None)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    return LoadResult(rows_inserted=inserted, rows_closed=closed, responses_loaded=len(new_batches))
+        return inserted, closed, len(new_batches)
+
+    inserted, closed, responses = in_transaction(con, merge, what=f"Loading run {run_id}")
+    return LoadResult(rows_inserted=inserted, rows_closed=closed, responses_loaded=responses)
 
 
 def _register_raw_responses(

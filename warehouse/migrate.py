@@ -1,8 +1,12 @@
 """Bring a warehouse to the current schema: ordered migrations once each, views every time."""
 
+import hashlib
+import re
+
 import duckdb
 
 from warehouse.sql_files import read_sql, seed_path, sql_names
+from warehouse.transactions import in_transaction
 
 _BOOKKEEPING = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -12,25 +16,35 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 COMMENT ON TABLE schema_migrations IS 'Migrations (warehouse/migrations/*.sql) applied to this file, in order.';
 """
 
+# DuckLake (1.5) keeps comments on tables, columns and views, but not on view columns or macros.
+_LAKE_UNSUPPORTED = re.compile(r"^(\s*--[^\n]*\n)*\s*COMMENT\s+ON\s+(COLUMN|MACRO)\b", re.IGNORECASE)
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+
+def migrate(con: duckdb.DuckDBPyConnection, *, lake: bool = False) -> list[str]:
     """Apply pending migrations and (re)create the views, in one transaction. Returns what was applied."""
-    con.begin()
-    try:
-        con.execute(_BOOKKEEPING)
-        done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
-        applied = [name for name in sql_names("migrations") if name not in done]
-        for name in applied:
-            con.execute(read_sql(name))
-            con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
-        if "migrations/003_countries" in applied:
-            _seed_countries(con)
-        for name in sql_names("views"):
-            con.execute(read_sql(name))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    return in_transaction(con, lambda: _migrate(con, lake), what="Migrating the warehouse")
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
+    con.execute(_BOOKKEEPING)
+    done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    applied = [name for name in sql_names("migrations") if name not in done]
+    for name in applied:
+        con.execute(read_sql(name))
+        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+    if "migrations/003_countries" in applied:
+        _seed_countries(con)
+    # Views are recreated only when their SQL changed: on a DuckLake every DDL is a new snapshot
+    # that would conflict with a concurrent writer's.
+    views = sql_names("views")
+    version = "views@" + hashlib.sha256("".join(read_sql(name) for name in views).encode()).hexdigest()[:16]
+    if version not in done:
+        for name in views:
+            for statement in duckdb.extract_statements(read_sql(name)):
+                if not (lake and _LAKE_UNSUPPORTED.match(statement.query)):
+                    con.execute(statement.query)
+        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [version])
+        applied.append(version)
     return applied
 
 

@@ -31,7 +31,7 @@ def utcnow() -> datetime:
 
 
 def process_alerts(settings: Settings) -> AlertOutcome:
-    with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+    with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
         raised = evaluate_rules(con, settings.alerts.rules)
         outcome = deliver_pending(con, settings)
     outcome.raised = [messages.line(a) for a in raised]

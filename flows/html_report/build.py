@@ -9,7 +9,8 @@ from flows.config import Settings, resolve_countries
 from flows.errors import ExportwatchError
 from flows.html_report import charts, page
 from warehouse import analysis
-from warehouse.connection import WarehouseLockedError, connect
+from warehouse.connection import WarehouseLockedError, WarehouseUnavailableError, connect
+from warehouse.location import WarehouseLocation
 
 FLOW = "export"
 SINCE_YEAR = 2019  # charts start here: three years before the 2022 sanctions
@@ -25,7 +26,7 @@ class ReportError(ExportwatchError):
 
 @dataclass
 class ReportData:
-    db_path: Path
+    db_path: WarehouseLocation
     made_at: datetime
     table_code: str
     country_code: str
@@ -85,10 +86,10 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
     """Everything the report shows, from one read-only connection."""
     code = resolve_countries([country])[0]
     table = settings.watchlist.table
-    path = settings.warehouse.path
+    path = settings.warehouse.location
     try:
         con = connect(path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
-    except (WarehouseLockedError, FileNotFoundError) as error:
+    except (WarehouseLockedError, WarehouseUnavailableError, FileNotFoundError) as error:
         raise ReportError(str(error)) from None
     try:
         missing = analysis.missing_objects(con)
