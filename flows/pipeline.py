@@ -135,7 +135,7 @@ def plan_update(
     (a backfill) exactly the years since..until, without `stand`."""
     today = today or datetime.now(UTC).date()
     templates = table_templates(settings, countries)
-    with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+    with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
         known = {t.table: (queries.fetch_state(con, t.table), queries.earliest_open_year(con, t.table)) for t, _ in templates}
     limit = settings.genesis.dialog_value_limit
     plan: list[PlannedRequest] = []
@@ -188,7 +188,7 @@ def fetch_planned(client: GenesisClient, plan: list[PlannedRequest], max_in_flig
 
 def already_loaded(settings: Settings, sha256s: list[str]) -> set[tuple[str, str]]:
     """Bodies that are in the raw layer already: loading them again would write nothing."""
-    with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+    with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
         return queries.loaded_responses(con, sha256s)
 
 
@@ -259,7 +259,7 @@ def load_batches(
 ) -> UpdateReport:
     load_ts = datetime.now(UTC).replace(tzinfo=None)
     with open_warehouse(
-        settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds, memory_limit=settings.warehouse.memory_limit
+        settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds, memory_limit=settings.warehouse.memory_limit
     ) as con:
         result = load(con, batches, records, run_id=run_id, started_at=started_at, load_ts=load_ts, requests=requests)
         changes = queries.changes_at(con, load_ts) if result.rows_inserted else []
@@ -271,7 +271,7 @@ def record_failure(settings: Settings, *, run_id: str, started_at: datetime, req
     """Write the failed run (and validation failure cases) to the run log; the data tables stay as they were."""
     now = datetime.now(UTC).replace(tzinfo=None)
     try:
-        with open_warehouse(settings.warehouse.path, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+        with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
             con.begin()
             record_run(con, run_id, started_at, now, "failed", requests, 0, 0, str(error))
             if isinstance(error, ValidationFailed):
