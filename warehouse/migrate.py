@@ -26,7 +26,11 @@ def migrate(con: duckdb.DuckDBPyConnection, *, lake: bool = False) -> list[str]:
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
-    con.execute(_BOOKKEEPING)
+    # Only DDL that changes something: an up-to-date warehouse is opened without writing to it.
+    if not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'schema_migrations'"
+    ).fetchone()[0]:
+        con.execute(_BOOKKEEPING)
     done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
     applied = [name for name in sql_names("migrations") if name not in done]
     for name in applied:

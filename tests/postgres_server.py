@@ -1,0 +1,74 @@
+"""A throwaway PostgreSQL server on 127.0.0.1 for the DuckLake tests, from the distribution's
+packages (Debian: postgresql). EXPORTWATCH_TEST_POSTGRES (a libpq string for an admin connection)
+uses a server that is already running instead."""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+ENV_DSN = "EXPORTWATCH_TEST_POSTGRES"
+
+
+def _binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(Path(p).parts[4]))
+    return candidates[-1] if candidates else None
+
+
+def unavailable_reason() -> str | None:
+    """Why no server can be had here, or None."""
+    if os.environ.get(ENV_DSN):
+        return None if _binary("psql") else "psql is not installed (apt-get install postgresql-client)"
+    missing = [name for name in ("initdb", "pg_ctl", "psql") if not _binary(name)]
+    if missing:
+        return f"PostgreSQL is not installed ({', '.join(missing)} missing): apt-get install postgresql"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.admin_dsn = os.environ.get(ENV_DSN, "")
+        self._folder: Path | None = None
+
+    def __enter__(self) -> "PostgresServer":
+        if not self.admin_dsn:
+            self._start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._folder:
+            self._as_owner([_binary("pg_ctl"), "-D", str(self._folder / "data"), "-m", "immediate", "stop"])
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _as_owner(self, command: list) -> None:
+        # PostgreSQL refuses to run as root; the package's system user runs it then.
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(prefix + command, check=True, capture_output=True, text=True, timeout=120)
+
+    def _start(self) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="exportwatch-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(self._folder, "postgres")
+        port = _free_port()
+        data = self._folder / "data"
+        self._as_owner([_binary("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+        options = f"-p {port} -k {self._folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        self._as_owner([_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(self._folder / "log"), "-w", "start"])
+        self.admin_dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its libpq connection string."""
+        subprocess.run([_binary("psql"), self.admin_dsn, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True, timeout=60)
+        return " ".join(part for part in self.admin_dsn.split() if not part.startswith("dbname=")) + f" dbname={name}"
