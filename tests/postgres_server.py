@@ -13,7 +13,7 @@ from pathlib import Path
 ENV_DSN = "EXPORTWATCH_TEST_POSTGRES"
 
 
-def _binary(name: str) -> str | None:
+def binary(name: str) -> str | None:
     found = shutil.which(name)
     if found:
         return found
@@ -23,9 +23,8 @@ def _binary(name: str) -> str | None:
 
 def unavailable_reason() -> str | None:
     """Why no server can be had here, or None."""
-    if os.environ.get(ENV_DSN):
-        return None if _binary("psql") else "psql is not installed (apt-get install postgresql-client)"
-    missing = [name for name in ("initdb", "pg_ctl", "psql") if not _binary(name)]
+    needed = ("psql", "pg_dump") if os.environ.get(ENV_DSN) else ("initdb", "pg_ctl", "psql", "pg_dump")
+    missing = [name for name in needed if not binary(name)]
     if missing:
         return f"PostgreSQL is not installed ({', '.join(missing)} missing): apt-get install postgresql"
     return None
@@ -49,7 +48,7 @@ class PostgresServer:
 
     def __exit__(self, *exc) -> None:
         if self._folder:
-            self._as_owner([_binary("pg_ctl"), "-D", str(self._folder / "data"), "-m", "immediate", "stop"])
+            self._as_owner([binary("pg_ctl"), "-D", str(self._folder / "data"), "-m", "immediate", "stop"])
             shutil.rmtree(self._folder, ignore_errors=True)
 
     def _as_owner(self, command: list) -> None:
@@ -63,12 +62,12 @@ class PostgresServer:
             shutil.chown(self._folder, "postgres")
         port = _free_port()
         data = self._folder / "data"
-        self._as_owner([_binary("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+        self._as_owner([binary("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
         options = f"-p {port} -k {self._folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        self._as_owner([_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(self._folder / "log"), "-w", "start"])
+        self._as_owner([binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(self._folder / "log"), "-w", "start"])
         self.admin_dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
 
     def create_database(self, name: str) -> str:
         """A new empty database; returns its libpq connection string."""
-        subprocess.run([_binary("psql"), self.admin_dsn, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True, timeout=60)
+        subprocess.run([binary("psql"), self.admin_dsn, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True, timeout=60)
         return " ".join(part for part in self.admin_dsn.split() if not part.startswith("dbname=")) + f" dbname={name}"

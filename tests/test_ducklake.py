@@ -4,6 +4,7 @@ round-trips a warehouse unchanged. Catalogs: SQLite, and PostgreSQL on 127.0.0.1
 server from the distribution's packages; CI requires it, elsewhere the tests skip without one)."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import pytest
 from flows.config import Settings
 from flows.pipeline import run_update
 from tests.conftest import RU, TABLE, series_value
-from tests.postgres_server import PostgresServer, unavailable_reason
+from tests.postgres_server import PostgresServer, binary, unavailable_reason
 from warehouse.batch import Batch, FetchRecord, RawResponse
 from warehouse.connection import connect, open_warehouse
 from warehouse.copy import CopyError, copy_warehouse
@@ -282,3 +283,25 @@ def test_a_lake_password_never_reaches_messages(tmp_path, monkeypatch):
         connect(location)
     assert "Cannot open the DuckLake warehouse" in str(raised.value)
     assert secret not in str(raised.value) and secret not in repr(raised.value)
+
+
+def test_a_lake_password_from_the_environment_stays_out_of_logs_files_and_catalog(
+    prefect_harness, flow_env, settings, postgres, tmp_path, monkeypatch, caplog, capsys
+):
+    from flows.update_trade import update_trade
+
+    secret = "PG-pw-1c2d3e4f"  # the throwaway server trusts 127.0.0.1, so any password connects
+    database = f"lake_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("EXPORTWATCH_WAREHOUSE__URL", f"ducklake:postgres:{postgres.create_database(database)} password={secret}")
+    monkeypatch.setenv("EXPORTWATCH_WAREHOUSE__DATA_PATH", str(tmp_path / "lake-data"))
+    caplog.set_level(logging.DEBUG)
+    assert update_trade()["status"] == "loaded"
+
+    captured = capsys.readouterr()
+    assert secret not in caplog.text + captured.out + captured.err
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    dsn = " ".join(p for p in postgres.admin_dsn.split() if not p.startswith("dbname=")) + f" dbname={database}"
+    dump = subprocess.run([binary("pg_dump"), dsn], check=True, capture_output=True, text=True).stdout
+    assert "ducklake_snapshot" in dump and secret not in dump
