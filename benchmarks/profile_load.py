@@ -124,13 +124,10 @@ def instrument() -> None:
     wrap(load_file_module, "already_loaded", lambda a, k: "already loaded? (warehouse read)")
     wrap(pipeline, "extract_flat_csv", lambda a, k: "unzip")
     wrap(pipeline, "stage_flat_file", lambda a, k: "stage (parse + validate + Parquet)")
-    wrap(flatfile, "read_layout", lambda a, k: "layout (read_csv + distinct)")
-    wrap(staging, "read_flat_file", lambda a, k: "read_csv into scratch table")
-    wrap(staging, "distinct_values", lambda a, k: f"distinct {a[1]}")
-    wrap(staging, "define_rows", lambda a, k: "define flat_file_rows view")
+    wrap(flatfile, "read_layout", lambda a, k: "layout (header + variable codes of the first rows)")
+    wrap(staging, "type_observations", lambda a, k: "one read: read_csv -> typed table + contract (SQL)")
     wrap(flatfile, "validate_in_chunks", lambda a, k: f"pandera.ibis {a[3]}")
     wrap(flatfile, "reject_duplicates", lambda a, k: "duplicate keys (SQL)")
-    wrap(staging, "type_observations", lambda a, k: "type observations (DECIMAL, dates)")
     wrap(staging, "write_batch", lambda a, k: "write Parquet batch")
     original_load = pipeline.load_batches
 

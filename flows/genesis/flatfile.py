@@ -2,8 +2,10 @@
 
 The layout is found by column name and by variable code (DINSG, STLAH, MONAT and a goods
 classification such as WAM4/WAM6/WAM8), never by position: the position of MONAT among the
-N_variable groups differs from table to table. Validation runs where the data lies, in a scratch
-DuckDB, through pandera's ibis backend, in bounded chunks.
+N_variable groups differs from table to table. The file is read once, in a scratch DuckDB, into
+typed codes and values, with the flat file contract (schemas.flat_file, as SQL) checked in the same
+read; pandera's ibis backend then validates the typed rows in bounded chunks, and reports from the
+text any rows the contract rejected.
 """
 
 import csv
@@ -14,6 +16,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import ibis
@@ -26,12 +29,16 @@ from schemas.flat_file import FLAT_FILE_ROWS
 from schemas.observations import Observations
 from warehouse import staging
 
+# The flat file contract as one SQL predicate, checked inside the one read of the file.
+FLAT_FILE_CONTRACT = {language: staging.contract_predicate(model) for language, model in FLAT_FILE_ROWS.items()}
+
 REQUIRED_COLUMNS = ("statistics_code", "time_code", "time", "value", "value_unit", "value_variable_code")
 OLD_FORMAT_MARK = "Statistik_Code"
 GOODS_VARIABLE = re.compile(r"^WA[A-Z0-9]*$")
 _GROUP = re.compile(r"^(\d+)_variable_code$")
 _MAX_FAILURE_CASES = 1000
 VALIDATION_CHUNK_ROWS = 2_000_000
+LAYOUT_SAMPLE_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class Layout:
     goods_column: str | None
     goods_variable: str
     quality_column: str | None
+    variable_codes: tuple[tuple[str, str | None], ...]  # (N_variable_code column, its variable or None)
 
 
 def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict) -> Path:
@@ -113,8 +121,11 @@ def read_header(csv_path: Path, *, context: dict) -> list[str]:
     return columns
 
 
-def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict) -> Layout:
-    """Read the file into the scratch database and find its dimension columns by variable code."""
+def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict, sample_rows: int | None = None) -> Layout:
+    """Define the file in the scratch database and find its dimension columns by variable code.
+
+    The codes are read from the first `sample_rows` rows (None: all rows); staging checks every
+    row against them in its one read, and reads them from all rows when any differ."""
     header = read_header(csv_path, context=context)
     groups = sorted(int(m.group(1)) for c in header if (m := _GROUP.match(c)))
     for group in groups:
@@ -123,13 +134,15 @@ def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict
     group_columns = [c for g in groups for c in (f"{g}_variable_code", f"{g}_variable_attribute_code")]
     quality = "value_q" if "value_q" in header else None
     keep = [*REQUIRED_COLUMNS, *group_columns, *([quality] if quality else [])]
-    if staging.read_flat_file(con, csv_path, header, keep) == 0:
+    staging.define_flat_file(con, csv_path, header, keep)
+    if not staging.has_rows(con):
         raise FlatFileError("the flat file has a header but no rows", **context)
+    found = staging.distinct_codes(con, [f"{g}_variable_code" for g in groups], sample_rows)
     by_code: dict[str, int] = {}
     for group in groups:
-        codes = [c for c in staging.distinct_values(con, f"{group}_variable_code") if c is not None]
+        codes = found[f"{group}_variable_code"]
         if len(codes) > 1:
-            raise FlatFileError(f"column {group}_variable_code mixes variables {sorted(codes)}", **context)
+            raise FlatFileError(f"column {group}_variable_code mixes variables {codes}", **context)
         if codes:
             by_code[codes[0]] = group
     goods = sorted(code for code in by_code if GOODS_VARIABLE.match(code))
@@ -150,6 +163,7 @@ def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict
         goods_column=f"{by_code[goods[0]]}_variable_attribute_code" if goods else None,
         goods_variable=goods[0] if goods else "",
         quality_column=quality,
+        variable_codes=tuple((column, codes[0] if codes else None) for column, codes in found.items()),
     )
 
 
@@ -164,17 +178,14 @@ def stage_flat_file(
     con = staging.open_scratch(scratch, memory_limit)
     try:
         try:
-            layout = read_layout(csv_path, con, context=context)
-            staging.define_rows(
-                con,
-                country_column=layout.country_column,
-                goods_column=layout.goods_column,
-                month_column=layout.month_column,
-                quality_column=layout.quality_column,
-            )
-            validate_in_chunks(con, "flat_file_rows", FLAT_FILE_ROWS[language], "FlatFileRows", context)
+            layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS)
+            while rejects := type_observations(con, layout, language):
+                whole_file = read_layout(csv_path, con, context=context, sample_rows=None)
+                if whole_file == layout:
+                    report_contract_failures(con, language, rejects, context)
+                layout = whole_file  # the first rows did not show every variable: stage again by the whole file's
             reject_duplicates(con, context)
-            staging.type_observations(con, table_code, layout.goods_variable)
+            staging.define_batch(con, table_code, layout.goods_variable)
             validate_in_chunks(con, "staged_flat_observations_check", Observations, "Observations", context)
             return staging.write_batch(con, parquet_path)
         except duckdb.Error as error:
@@ -188,6 +199,30 @@ def stage_flat_file(
         con.close()
         scratch.unlink(missing_ok=True)
         shutil.rmtree(str(scratch) + ".tmp", ignore_errors=True)
+
+
+def type_observations(con: duckdb.DuckDBPyConnection, layout: Layout, language: str) -> int:
+    """The one read of the file into typed observations; returns the rows that break the contract."""
+    staging.define_rows(
+        con,
+        country_column=layout.country_column,
+        goods_column=layout.goods_column,
+        month_column=layout.month_column,
+        quality_column=layout.quality_column,
+        variable_codes=dict(layout.variable_codes),
+    )
+    return staging.type_observations(con, FLAT_FILE_CONTRACT[language])
+
+
+def report_contract_failures(con: duckdb.DuckDBPyConnection, language: str, rejects: int, context: dict) -> NoReturn:
+    """pandera, the validator of record, names the rows the contract rejected (from the text)."""
+    staging.index_text_rows(con)
+    validate_in_chunks(con, "flat_file_rows_indexed", FLAT_FILE_ROWS[language], "FlatFileRows", context)
+    raise FlatFileError(
+        f"{rejects} row(s) break the flat file contract in SQL but pass pandera's FlatFileRows; "
+        "the two disagree (a bug in exportwatch: please report it with the archived file)",
+        **context,
+    )
 
 
 def validate_in_chunks(

@@ -1,8 +1,9 @@
 -- Staging, step 2: the rows with the dimension columns picked by variable code ({country_column},
--- {goods_column}, {month_column}: attribute-code columns of the STLAH, goods and MONAT groups).
+-- {goods_column}, {month_column}: attribute-code columns of the STLAH, goods and MONAT groups),
+-- named as in schemas.flat_file.FlatFileRows, and `variables_ok`: the row names the variables the
+-- layout was found with ({variables_ok}). Still a view over the file.
 CREATE OR REPLACE VIEW flat_file_rows AS
 SELECT
-    rowid AS row_index,
     statistics_code,
     time_code,
     "time" AS year,
@@ -12,5 +13,6 @@ SELECT
     value_variable_code AS measure,
     value_variable_code || '|' || value_unit AS measure_unit,
     "value",
-    {quality_column} AS quality
+    {quality_column} AS quality,
+    {variables_ok} AS variables_ok
 FROM flat_file;

@@ -1,21 +1,27 @@
--- Staging, step 3: typed observations. Numbers become exact DECIMALs in the base unit
--- (thousands of EUR -> EUR), "-" becomes 0, the no-value symbols become NULL and are kept.
+-- Staging, step 3, the one pass over the file: typed observations, only codes and values. Numbers
+-- become exact DECIMALs in the base unit (thousands of EUR -> EUR, {factor} and {base_unit} are
+-- CASE expressions over the measures), "-" becomes 0, the no-value symbols become NULL and are kept.
+-- `contract_ok`: the FlatFileRows contract as one predicate, {contract}, and the layout's variable
+-- codes; rows that break it get no month or value, and are reported from the text.
+-- The table's rowid is the row's position in the file (insertion order is kept).
 CREATE OR REPLACE TABLE staged_flat_observations AS
+WITH checked AS (
+    SELECT *, coalesce({contract} AND variables_ok, false) AS contract_ok
+    FROM flat_file_rows
+)
 SELECT
-    r.row_index,
-    $table_code AS table_code,
-    r.country_code,
-    $goods_variable AS goods_variable,
-    r.goods_code,
-    make_date(CAST(r.year AS INTEGER), CAST(right(r.month_code, 2) AS INTEGER), 1) AS month,
-    r.measure,
+    country_code,
+    goods_code,
+    CASE WHEN contract_ok THEN make_date(CAST(year AS INTEGER), CAST(right(month_code, 2) AS INTEGER), 1) END AS month,
+    measure,
     CASE
-        WHEN r."value" = '-' THEN CAST(0 AS DECIMAL(38, 3))
-        WHEN r."value" IN ('.', '...', '/', 'x') THEN NULL
-        ELSE CAST(replace(r."value", ',', '.') AS DECIMAL(38, 3)) * m.factor
+        WHEN NOT contract_ok THEN NULL
+        WHEN "value" = '-' THEN CAST(0 AS DECIMAL(38, 3))
+        WHEN "value" IN ('.', '...', '/', 'x') THEN NULL
+        ELSE CAST(replace("value", ',', '.') AS DECIMAL(38, 3)) * {factor}
     END AS "value",
-    m.base_unit AS unit,
-    CASE WHEN r."value" IN ('-', '.', '...', '/', 'x') THEN r."value" END AS symbol,
-    nullif(r.quality, '') AS quality
-FROM flat_file_rows AS r
-JOIN measure_units AS m USING (measure);
+    {base_unit} AS unit,
+    CASE WHEN "value" IN ('-', '.', '...', '/', 'x') THEN "value" END AS symbol,
+    nullif(quality, '') AS quality,
+    contract_ok
+FROM checked;
