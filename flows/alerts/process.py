@@ -15,6 +15,7 @@ from flows.config import Settings, resolve_countries
 from schemas.measures import VALUE_MEASURES
 from warehouse import alerts as store
 from warehouse.connection import open_warehouse
+from warehouse.transactions import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,9 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, rules: list[AlertRule]) -> li
     if newest is None:
         return []
     now = utcnow()
-    new_ids: list[int] = []
-    con.begin()
-    try:
+
+    def evaluate() -> list[int]:
+        new_ids: list[int] = []
         for rule in rules:
             state = store.rule_state(con, rule.name)
             same_rule = state is not None and state[0] == rule.fingerprint
@@ -67,10 +68,11 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, rules: list[AlertRule]) -> li
                 previous = store.values_before_revision(con, code, measure, since)
                 found += decide(rule, code, points, active, since=since, previous_values=previous)
             new_ids += store.save_evaluation(con, rule.name, rule.fingerprint, newest, found, now)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        return new_ids
+
+    # On a DuckLake, another machine may evaluate at the same moment: the loser of the commit runs
+    # again, finds the watermarks moved, and raises nothing twice.
+    new_ids = in_transaction(con, evaluate, what="Evaluating alert rules")
     return [a for a in store.pending(con) if a["alert_id"] in set(new_ids)]
 
 
