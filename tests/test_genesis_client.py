@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import zipfile
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -582,6 +583,34 @@ def test_at_most_three_in_flight_from_plain_threads(genesis, token_client):
         t.join()
     assert errors == []
     assert 1 < genesis.state.max_in_flight <= 3
+
+
+def test_every_request_holds_the_injected_slot_job_polls_and_retries_too(genesis, settings):
+    """The slot is what flows.request_slots turns into a Prefect global limit: each HTTP request,
+    retried ones and job polls included, must run inside one, and leave it even when it fails."""
+    held: list[tuple[int, int]] = []  # (requests the server had received on entering, on leaving)
+
+    @contextmanager
+    def recording_slot():
+        entered = len(genesis.state.received)
+        try:
+            yield
+        finally:
+            held.append((entered, len(genesis.state.received)))
+
+    client = build_client(settings, Credentials(USER, PASSWORD), request_slot=recording_slot)
+    genesis.state.value_limit = 100  # too big for a dialog request: a background job
+    genesis.state.add_fault(Fault(endpoint="catalogue/results", http_status=503))
+    genesis.state.add_fault(Fault(endpoint="data/resultfile", http_status=404))
+    try:
+        with pytest.raises(GenesisError, match="HTTP 404"):
+            fetch_table(client, make_request(2019, 2026))
+    finally:
+        client.close()
+
+    endpoints = [r.endpoint for r in genesis.state.received]
+    assert endpoints == ["data/tablefile"] * 2 + ["catalogue/results"] * 4 + ["data/resultfile"]
+    assert held == [(n, n + 1) for n in range(len(endpoints))]  # one slot per request, each released
 
 
 # -- logincheck ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable
+from typing import Callable, ContextManager
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -33,6 +33,16 @@ STATUS_TOO_MANY_REQUESTS = 6
 STATUS_PARAMETER_ADJUSTED = 22
 GENESIS_TIMEZONE = ZoneInfo("Europe/Berlin")  # `stand` is read as German local time
 _JOB_NAME = re.compile(r"(\S+_\d+)\s*$")
+
+# Held around every HTTP request the client sends: GENESIS allows 3 parallel requests per user.
+RequestSlot = Callable[[], ContextManager[object]]
+
+
+def local_request_slot(max_in_flight: int) -> RequestSlot:
+    """At most max_in_flight requests at once from this process (flows.request_slots adds the
+    limit that holds across processes)."""
+    semaphore = threading.BoundedSemaphore(max_in_flight)
+    return lambda: semaphore
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class GenesisClient:
         retry: RetryPolicy = RetryPolicy(),
         job: JobPolicy = JobPolicy(),
         max_in_flight: int = 3,
+        request_slot: RequestSlot | None = None,  # default: local_request_slot(max_in_flight)
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -107,7 +118,7 @@ class GenesisClient:
         self._http = http or httpx.Client(timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 15.0)))
         self.retry = retry
         self.job = job
-        self._in_flight = threading.BoundedSemaphore(max_in_flight)
+        self._request_slot = request_slot or local_request_slot(max_in_flight)
         self._sleep = sleep
         self._count_lock = threading.Lock()
         self.requests_sent = 0
@@ -143,7 +154,7 @@ class GenesisClient:
 
     def _post_once(self, endpoint: str, form: dict[str, str], *, table: str | None, describe: str) -> ArchivedResponse:
         url = self.base_url + endpoint
-        with self._in_flight:
+        with self._request_slot():
             with self._count_lock:
                 self.requests_sent += 1
             try:
