@@ -15,6 +15,7 @@ from flows.config import Settings, load_settings
 from flows.genesis.credentials import require_credentials
 from flows.html_report.artifact import latest_chart_markdown
 from flows.pipeline import UpdateReport, build_client, run_update
+from flows.request_slots import ensure_request_limit, prefect_request_slot
 from flows.run_summary import render_markdown
 from flows.run_hooks import notify_failure
 from flows.tasks import prefect_step
@@ -31,7 +32,9 @@ def run_flow_body(
     """What update_trade and backfill share: one pipeline run with tasks, then the artifact."""
     logger = get_run_logger()
     step = prefect_step(settings.genesis.fetch_task_retries, settings.genesis.fetch_task_retry_delay_seconds)
-    client = build_client(settings, require_credentials())
+    # GENESIS' limit of parallel requests holds across every run on this Prefect server.
+    ensure_request_limit(settings.genesis.max_in_flight)
+    client = build_client(settings, require_credentials(), request_slot=prefect_request_slot(settings.genesis.max_in_flight))
     try:
         report = run_update(
             settings, client, countries=countries, since=since, until=until, run_id=str(flow_run.id or "") or None, step=step
