@@ -70,14 +70,19 @@ def stop_process_group(process: subprocess.Popen) -> None:
 
 
 def serve_deployments(settings: Settings, config: Path | None, db: Path | None) -> None:
-    """Register update-trade/scheduled (with the configured cron) and backfill/manual, then run
-    due flow runs until interrupted. Needs PREFECT_API_URL to point at a server."""
+    """Set the global limit of GENESIS requests, register update-trade/scheduled (with the
+    configured cron) and backfill/manual, then run due flow runs until interrupted. Needs
+    PREFECT_API_URL to point at a server."""
     import prefect
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
     from flows.backfill import backfill
+    from flows.request_slots import GENESIS_REQUEST_LIMIT, set_request_limit
     from flows.update_trade import update_trade
+
+    set_request_limit(settings.genesis.max_in_flight)
+    print(f"Global concurrency limit {GENESIS_REQUEST_LIMIT}: {settings.genesis.max_in_flight} GENESIS requests at once across all runs.", flush=True)
 
     parameters = {"config": str(config.resolve()) if config else None, "db": str(db.resolve()) if db else None}
     scheduled = update_trade.to_deployment(

@@ -1,5 +1,6 @@
 """`exportwatch serve` as a process: embedded Prefect server, deployment with the configured
-schedule, a triggered run that completes, and a clean stop that leaves no process behind."""
+schedule, the global limit of GENESIS requests, a triggered run that completes, and a clean stop
+that leaves no process behind."""
 
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 import httpx
 import pytest
 
+from flows.request_slots import GENESIS_REQUEST_LIMIT
 from tests.conftest import query
 
 pytestmark = pytest.mark.slow
@@ -67,6 +69,8 @@ def test_serve_schedules_runs_and_stops_cleanly(flow_env, settings, tmp_path):
         deployment = wait_for(scheduled_deployment, 60, "the deployment")
         schedule = deployment["schedules"][0]
         assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"], schedule["active"]) == ("15 9 * * 2", "Europe/Vienna", True)
+        request_limit = httpx.get(f"{api}/v2/concurrency_limits/{GENESIS_REQUEST_LIMIT}").json()
+        assert (request_limit["limit"], request_limit["active"]) == (3, True)
 
         run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}).json()
 
