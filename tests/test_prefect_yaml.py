@@ -1,4 +1,5 @@
-"""prefect.yaml stays deployable: its entrypoints import to the flows, its schedule is the default."""
+"""prefect.yaml stays deployable: its entrypoints import to the flows, its schedule is the default,
+and the setup it documents creates the global limit the flows use."""
 
 import importlib.util
 from pathlib import Path
@@ -6,7 +7,8 @@ from pathlib import Path
 import yaml
 from prefect import Flow
 
-from flows.config import ScheduleSettings
+from flows.config import GenesisSettings, ScheduleSettings
+from flows.request_slots import GENESIS_REQUEST_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,3 +32,8 @@ def test_every_entrypoint_is_a_flow_and_the_schedule_matches_the_default():
     default = ScheduleSettings()
     assert (schedule["cron"], schedule["timezone"]) == (default.cron, default.timezone)
     assert all(d["work_pool"]["name"] == "exportwatch" for d in deployments.values())
+
+
+def test_the_documented_setup_creates_the_global_limit_of_genesis_requests():
+    text = (ROOT / "prefect.yaml").read_text()
+    assert f"prefect gcl create {GENESIS_REQUEST_LIMIT} --limit {GenesisSettings().max_in_flight}" in text
