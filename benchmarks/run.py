@@ -119,10 +119,14 @@ def python_case(*args: str, cwd: Path) -> Measured:
     return run_measured([sys.executable, "-m", *args], cwd=cwd, env=child_env())
 
 
+# Settings every measured exportwatch process gets (from --memory-limit); the user's own are not passed on.
+CHILD_SETTINGS: dict[str, str] = {}
+
+
 def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXPORTWATCH_", "GENESIS_", "PREFECT_"))}
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.update(extra)
+    env.update(CHILD_SETTINGS, **extra)
     return env
 
 
@@ -616,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", nargs="?", const="largest", default=None, metavar="SIZES",
                         help="also time the phases of one more load at these sizes, e.g. 5M,20M (default: the largest size run)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--memory-limit", default=None, help="[warehouse] memory_limit for every exportwatch process (default: exportwatch's, 700MB)")
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in (args.sizes or ("50k" if args.quick else "1M,3M,5M,20M")).split(",") if s.strip()]
     args.profile_rows = ({max(sizes)} if args.profile == "largest" else {parse_size(p) for p in args.profile.split(",")}) if args.profile else set()
@@ -628,8 +633,11 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"  {time.perf_counter() - started:7.1f} s  {message}", file=sys.stderr, flush=True)
 
+    if args.memory_limit:
+        CHILD_SETTINGS["EXPORTWATCH_WAREHOUSE__MEMORY_LIMIT"] = args.memory_limit
     print(f"exportwatch benchmarks; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-          f"{os.cpu_count()} CPUs; {mem_available_mb() / 1024:.1f} GB available; work dir {work}", flush=True)
+          f"{os.cpu_count()} CPUs; {mem_available_mb() / 1024:.1f} GB available; work dir {work}; "
+          f"DuckDB memory limit {args.memory_limit or 'default (700MB)'}", flush=True)
     scenario_process = None
     if not args.no_scenarios:
         cmd = [sys.executable, "-m", "benchmarks.scenarios", "--latency", str(args.latency), "--work", str(work)]
