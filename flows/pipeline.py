@@ -5,6 +5,7 @@ call them directly. Nothing here holds the warehouse open longer than one short 
 """
 
 import logging
+import re
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -192,12 +193,20 @@ def already_loaded(settings: Settings, sha256s: list[str]) -> set[tuple[str, str
         return queries.loaded_responses(con, sha256s)
 
 
+# Staging a small response is mostly fixed per-file cost in Python (pandera compiling its checks),
+# which a second one's DuckDB work can overlap: measured 4 files of 25,000 rows in 0.74-0.83 s two
+# at a time against 0.96-1.01 s one by one. Big ones keep DuckDB's threads and the whole memory limit.
+SMALL_RESPONSE_BYTES = 8 << 20  # a ZIP of about 1M values
+SMALL_RESPONSES_AT_ONCE = 2
+
+
 def stage_responses(
     fetched: list[FetchedRequest], staging_dir: Path, memory_limit: str = "700MB", skip: set[tuple[str, str]] = frozenset()
 ) -> tuple[list[Batch], list[FetchRecord]]:
     """Unzip, parse and validate every response outside the warehouse lock (except those in `skip`,
-    already loaded). Any failure raises before anything is loaded."""
-    batches: list[Batch] = []
+    already loaded); small responses two at a time, each with half the memory limit. Any failure
+    raises (the first in request order) before anything is loaded."""
+    to_stage: list[tuple[TableRequest, ArchivedResponse]] = []
     records: list[FetchRecord] = []
     for item in fetched:
         request = item.planned.request
@@ -205,7 +214,7 @@ def stage_responses(
             if (response.sha256, request.key) in skip:
                 log.info("%s: the same body was loaded before; skipping it", request.describe())
                 continue
-            batches.append(stage_response(response, request.table, request.language, request.key, request.describe(), staging_dir, memory_limit))
+            to_stage.append((request, response))
         if not item.outcome.unchanged:
             last = item.outcome.responses[-1] if item.outcome.responses else None
             records.append(
@@ -215,7 +224,25 @@ def stage_responses(
                     last.sha256 if last else None,
                 )
             )
+    small = len(to_stage) > 1 and all(response.size_bytes <= SMALL_RESPONSE_BYTES for _, response in to_stage)
+    at_once = SMALL_RESPONSES_AT_ONCE if small else 1
+    limit = memory_share(memory_limit, at_once)
+
+    def stage(job: tuple[TableRequest, ArchivedResponse]) -> Batch:
+        request, response = job
+        return stage_response(response, request.table, request.language, request.key, request.describe(), staging_dir, limit)
+
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        batches = list(pool.map(stage, to_stage))
     return batches, records
+
+
+def memory_share(memory_limit: str, parts: int) -> str:
+    """One of `parts` equal shares of a DuckDB memory limit such as "700MB" (config checks the form)."""
+    if parts == 1:
+        return memory_limit
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", memory_limit.strip()).groups()
+    return f"{float(number) / parts:g}{unit}"
 
 
 def stage_response(

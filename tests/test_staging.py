@@ -1,12 +1,22 @@
 """Staging in one read: the layout is taken from the first rows and checked on every row in the same
-read; the flat file contract runs there as SQL built from the pandera model."""
+read; the flat file contract runs there as SQL built from the pandera model. And a run's responses:
+small ones staged two at a time, every failure raised before the load."""
+
+import threading
+from datetime import datetime
+from pathlib import Path
 
 import pandera.ibis as pa
 import pytest
 
 import flows.genesis.flatfile as flatfile
+from flows import pipeline
 from flows.errors import FlatFileError
+from flows.genesis.archive import ArchivedResponse
+from flows.genesis.client import TableOutcome
+from flows.genesis.request import TableRequest
 from schemas.flat_file import FLAT_FILE_ROWS
+from tests.conftest import RU, TABLE
 from tests.test_flat_file import generated, set_field, stage, write_csv
 from warehouse import staging
 
@@ -46,3 +56,57 @@ def test_a_check_without_statistics_cannot_be_left_out_of_the_sql():
 
     with pytest.raises(ValueError, match="check 'short' gives no pattern or allowed_values"):
         staging.contract_predicate(Untranslatable)
+
+
+# -- staging the responses of a run ------------------------------------------------------------------
+
+
+def fetched_responses(sizes: list[int]) -> list[pipeline.FetchedRequest]:
+    fetched = []
+    for year, size in enumerate(sizes, start=2008):
+        request = TableRequest(TABLE, (RU,), ("WERTA",), year, year)
+        response = ArchivedResponse("data/tablefile", request.form(), 200, "application/zip", "zip", f"{year:064d}", size,
+                                    Path(f"/nowhere/{year}.zip"), f"{year}.zip", datetime(2026, 1, 1))
+        fetched.append(pipeline.FetchedRequest(pipeline.PlannedRequest(request, None), TableOutcome([response])))
+    return fetched
+
+
+def recording_stage_response(monkeypatch, *, fail: str | None = None, meet: threading.Barrier | None = None) -> list[tuple]:
+    """Replaces stage_response; records (event, response, memory limit) and can fail one response."""
+    events: list[tuple] = []
+    lock = threading.Lock()
+
+    def stage_response(response, table, language, request_key, describe, staging_dir, memory_limit):
+        with lock:
+            events.append(("start", response.relative_path, memory_limit))
+        if meet:
+            meet.wait()  # returns only when both stagings are under way
+        with lock:
+            events.append(("end", response.relative_path, memory_limit))
+        if response.relative_path == fail:
+            raise FlatFileError(f"{fail} is broken")
+        return response.relative_path
+
+    monkeypatch.setattr(pipeline, "stage_response", stage_response)
+    return events
+
+
+def test_small_responses_are_staged_two_at_a_time_with_half_the_memory_each(tmp_path, monkeypatch):
+    events = recording_stage_response(monkeypatch, meet=threading.Barrier(2, timeout=30))
+    batches, records = pipeline.stage_responses(fetched_responses([200_000, 300_000]), tmp_path, "700MB")
+    assert batches == ["2008.zip", "2009.zip"] and len(records) == 2  # in request order
+    assert [e[0] for e in events[:2]] == ["start", "start"]  # the second began before the first ended
+    assert {e[2] for e in events} == {"350MB"}
+
+
+def test_big_responses_are_staged_one_by_one_with_the_whole_memory_limit(tmp_path, monkeypatch):
+    events = recording_stage_response(monkeypatch)
+    pipeline.stage_responses(fetched_responses([200_000, pipeline.SMALL_RESPONSE_BYTES + 1]), tmp_path, "700MB")
+    assert [e[:2] for e in events] == [("start", "2008.zip"), ("end", "2008.zip"), ("start", "2009.zip"), ("end", "2009.zip")]
+    assert {e[2] for e in events} == {"700MB"}
+
+
+def test_a_failing_response_raises_before_anything_is_returned_for_loading(tmp_path, monkeypatch):
+    recording_stage_response(monkeypatch, fail="2008.zip")
+    with pytest.raises(FlatFileError, match="2008.zip is broken"):
+        pipeline.stage_responses(fetched_responses([1_000, 1_000, 1_000]), tmp_path, "1GB")
