@@ -21,9 +21,10 @@ from tests.test_flat_file import generated, set_field, stage, write_csv
 from warehouse import staging
 
 
-def test_a_variable_missing_from_the_first_rows_is_found_in_the_whole_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("group", ["1", "3"])  # DINSG (optional), MONAT (required)
+def test_a_variable_missing_from_the_first_rows_is_found_in_the_whole_file(tmp_path, monkeypatch, group):
     _, reference = stage(tmp_path, write_csv(tmp_path, generated(), name="ref.csv"), "de", "ref")
-    no_code_first = set_field(generated(), "1_variable_code", "")  # DINSG is named from row 2 on
+    no_code_first = set_field(generated(), f"{group}_variable_code", "")  # the variable is named from row 2 on
     monkeypatch.setattr(flatfile, "LAYOUT_SAMPLE_ROWS", 1)
     count, rows = stage(tmp_path, write_csv(tmp_path, no_code_first, name="late.csv"), "de", "late")
     assert rows == reference and count == len(reference)

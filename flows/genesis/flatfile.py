@@ -178,7 +178,10 @@ def stage_flat_file(
     con = staging.open_scratch(scratch, memory_limit)
     try:
         try:
-            layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS)
+            try:
+                layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS)
+            except FlatFileError:  # maybe only the first rows lack a variable: the whole file decides
+                layout = read_layout(csv_path, con, context=context, sample_rows=None)
             while rejects := type_observations(con, layout, language):
                 whole_file = read_layout(csv_path, con, context=context, sample_rows=None)
                 if whole_file == layout:
