@@ -1,25 +1,41 @@
 -- What one load changed, as a sample for reports: up to $limit revised keys (with the previous value)
 -- and the $limit latest new keys. The counts come from the load itself; this never returns a
--- backfill's millions of rows.
+-- backfill's millions of rows, and never joins them either: the rows the load closed are few,
+-- and each sample is a top-N of the rows it opened.
+WITH closed AS (
+    SELECT table_code, country_code, goods_code, measure, month, value AS old_value
+    FROM observations
+    WHERE valid_to = $load_ts
+),
+opened AS (
+    SELECT table_code, country_code, goods_code, measure, month, value AS new_value
+    FROM observations
+    WHERE valid_from = $load_ts
+),
+revised AS (
+    SELECT opened.*, closed.old_value, 'revised' AS change
+    FROM opened
+    JOIN closed USING (table_code, country_code, goods_code, measure, month)
+    ORDER BY month DESC, country_code, goods_code, measure
+    LIMIT $limit
+),
+new AS (
+    SELECT opened.*, CAST(NULL AS DECIMAL(38, 3)) AS old_value, 'new' AS change
+    FROM opened
+    ANTI JOIN closed USING (table_code, country_code, goods_code, measure, month)
+    ORDER BY month DESC, country_code, goods_code, measure
+    LIMIT $limit
+)
 SELECT
-    new.table_code,
-    new.country_code,
-    new.goods_code,
+    s.table_code,
+    s.country_code,
+    s.goods_code,
     c.iso2 AS country_iso2,
-    new.measure,
-    new.month,
-    old.value AS old_value,
-    new.value AS new_value,
-    CASE WHEN old.value IS NULL AND old.symbol IS NULL AND old.valid_from IS NULL THEN 'new' ELSE 'revised' END AS change
-FROM observations AS new
-LEFT JOIN observations AS old
-  ON old.table_code = new.table_code
- AND old.country_code = new.country_code
- AND old.goods_code = new.goods_code
- AND old.measure = new.measure
- AND old.month = new.month
- AND old.valid_to = new.valid_from
-LEFT JOIN countries AS c ON c.country_code = new.country_code
-WHERE new.valid_from = $load_ts
-QUALIFY row_number() OVER (PARTITION BY change ORDER BY new.month DESC, new.country_code, new.goods_code, new.measure) <= $limit
-ORDER BY new.country_code, new.measure, new.month;
+    s.measure,
+    s.month,
+    s.old_value,
+    s.new_value,
+    s.change
+FROM (SELECT * FROM revised UNION ALL SELECT * FROM new) AS s
+LEFT JOIN countries AS c ON c.country_code = s.country_code
+ORDER BY s.country_code, s.measure, s.month;
