@@ -15,6 +15,8 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
+import duckdb
+
 from flows.config import Settings, resolve_countries
 from flows.errors import ExportwatchError, ValidationFailed
 from flows.genesis.archive import ArchivedResponse, ResponseArchive
@@ -289,9 +291,19 @@ def load_batches(
         settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds, memory_limit=settings.warehouse.memory_limit
     ) as con:
         result = load(con, batches, records, run_id=run_id, started_at=started_at, load_ts=load_ts, requests=requests)
-        changes = queries.changes_at(con, load_ts) if result.rows_inserted else []
+        changes = sample_changes(con, load_ts) if result.rows_inserted else []
     status = "loaded" if result.rows_inserted or result.rows_closed else "unchanged"
     return UpdateReport(run_id, status, requests, result.rows_inserted, result.rows_closed, load_ts, changes)
+
+
+def sample_changes(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> list[dict[str, Any]]:
+    """The run report's sample of what the load changed. The load has committed by now, so a
+    failure here (out of memory, say) costs the sample, not the run."""
+    try:
+        return queries.changes_at(con, load_ts)
+    except duckdb.Error as error:
+        log.warning("the load committed, but its changes could not be sampled for the run report: %s", error)
+        return []
 
 
 def record_failure(settings: Settings, *, run_id: str, started_at: datetime, requests: int, error: Exception) -> None:

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from flows.errors import ExportwatchError, FlatFileError, GenesisError, GenesisStatusError, GenesisTransportError, ValidationFailed
@@ -243,3 +244,13 @@ def test_a_goods_table_loads_with_goods_codes_beside_the_country_totals(settings
     request = next(r for r in genesis.state.requests_to("data/tablefile") if r.form["name"] == "51000-0012")
     assert (request.form["classifyingvariable2"], request.form["classifyingkey2"]) == ("WAM4", "WA8703,WA8708")
     assert query(settings.warehouse.path, "SELECT DISTINCT table_code FROM monthly_trade") == [(TABLE,)]
+
+
+def test_a_failing_change_sample_after_the_commit_costs_the_sample_not_the_run(settings, token_client, monkeypatch):
+    def out_of_memory(con, load_ts, limit=50):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr("flows.pipeline.queries.changes_at", out_of_memory)
+    report = run_update(settings, token_client)
+    assert (report.status, report.rows_inserted, report.changes) == ("loaded", 372, [])
+    assert query(settings.warehouse.path, "SELECT count(*) FROM observations")[0][0] == 372
