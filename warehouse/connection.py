@@ -5,8 +5,9 @@ A DuckDB file allows one writing process; others fail at once with a lock error,
 while and then say clearly who holds the file. A DuckLake has no such lock: readers see the last
 committed snapshot and concurrent writers conflict at commit (see warehouse/transactions.py)."""
 
+import fcntl
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -113,17 +114,43 @@ def _literal(text: str) -> str:
 
 
 @contextmanager
+def sqlite_catalog_writer(location: WarehouseLocation, lock_timeout: float) -> Iterator[None]:
+    """One writer at a time on a SQLite catalog. SQLite locks the whole file, and two DuckLake
+    writers that collide inside it get "database is locked" again and again instead of a clean
+    conflict; a SQLite catalog is on one machine, so a file lock beside it serialises them.
+    Readers do not take it."""
+    lock_file = Path(location.url.split(":", 2)[2] + ".writer-lock")
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+b") as handle:
+        deadline = time.monotonic() + lock_timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(
+                        f"Another process is writing the DuckLake {location} (its SQLite catalog allows one writer); "
+                        f"gave up after {lock_timeout:g} s. Try again when it has finished, or raise "
+                        f"[warehouse] lock_timeout_seconds."
+                    ) from None
+                time.sleep(0.05)
+        yield  # closing the file releases the lock, also when the process dies
+
+
+@contextmanager
 def open_warehouse(
     where: WarehouseLocation | Path, *, read_only: bool = False, lock_timeout: float = 30.0, memory_limit: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to an up-to-date warehouse (migrated unless read-only), closed on exit."""
     location = _location(where)
-    con = connect(location, read_only=read_only, lock_timeout=lock_timeout)
-    try:
+    with ExitStack() as stack:
+        if location.catalog == "sqlite" and not read_only:
+            stack.enter_context(sqlite_catalog_writer(location, lock_timeout))
+        con = connect(location, read_only=read_only, lock_timeout=lock_timeout)
+        stack.callback(con.close)
         if memory_limit:
             con.execute("SET memory_limit = ?", [memory_limit])
         if not read_only:
             migrate(con, lake=location.is_lake)
         yield con
-    finally:
-        con.close()

@@ -11,6 +11,7 @@ from typing import Callable, TypeVar
 import duckdb
 
 from warehouse.errors import WarehouseError
+from warehouse.location import redact
 
 T = TypeVar("T")
 
@@ -43,7 +44,8 @@ def in_transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], T], *, wha
             if attempt == CONFLICT_ATTEMPTS:
                 raise WriteConflictError(
                     f"{what}: another process kept writing the warehouse at the same time ({attempt} attempts); "
-                    f"nothing was written. Run again when the other load has finished."
+                    f"nothing was written. Run again when the other load has finished. Last conflict: "
+                    f"{redact(str(error).splitlines()[-1])}"
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
