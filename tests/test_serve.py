@@ -72,7 +72,18 @@ def test_serve_schedules_runs_and_stops_cleanly(flow_env, settings, tmp_path):
         request_limit = httpx.get(f"{api}/v2/concurrency_limits/{GENESIS_REQUEST_LIMIT}").json()
         assert (request_limit["limit"], request_limit["active"]) == (3, True)
 
-        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}).json()
+        answers = []
+
+        def created_run():
+            # The server's SQLite can be busy with the just-started deployments (it answers 5xx then).
+            response = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={})
+            answers.append(f"{response.status_code} {response.text[:200]}")
+            return response.json() if response.status_code == 201 else None
+
+        try:
+            run = wait_for(created_run, 60, "a flow run of the scheduled deployment")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the server's last answers: {answers[-3:]}") from None
 
         def finished():
             state = httpx.get(f"{api}/flow_runs/{run['id']}").json()["state"]
