@@ -5,7 +5,6 @@ A DuckDB file allows one writing process; others fail at once with a lock error,
 while and then say clearly who holds the file. A DuckLake has no such lock: readers see the last
 committed snapshot and concurrent writers conflict at commit (see warehouse/transactions.py)."""
 
-import fcntl
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ import duckdb
 
 from warehouse.errors import WarehouseError
 from warehouse.extensions import load_extension
+from warehouse.file_lock import exclusive_file_lock
 from warehouse.location import CATALOGS, WarehouseLocation, redact
 from warehouse.migrate import migrate
 
@@ -119,23 +119,15 @@ def sqlite_catalog_writer(location: WarehouseLocation, lock_timeout: float) -> I
     writers that collide inside it get "database is locked" again and again instead of a clean
     conflict; a SQLite catalog is on one machine, so a file lock beside it serialises them.
     Readers do not take it."""
-    lock_file = Path(location.url.split(":", 2)[2] + ".writer-lock")
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "a+b") as handle:
-        deadline = time.monotonic() + lock_timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseLockedError(
-                        f"Another process is writing the DuckLake {location} (its SQLite catalog allows one writer); "
-                        f"gave up after {lock_timeout:g} s. Try again when it has finished, or raise "
-                        f"[warehouse] lock_timeout_seconds."
-                    ) from None
-                time.sleep(0.05)
-        yield  # closing the file releases the lock, also when the process dies
+    def busy(holder: str) -> WarehouseLockedError:
+        return WarehouseLockedError(
+            f"Another process is writing the DuckLake {location} (its SQLite catalog allows one writer); "
+            f"gave up after {lock_timeout:g} s. Try again when it has finished, or raise "
+            f"[warehouse] lock_timeout_seconds."
+        )
+
+    with exclusive_file_lock(Path(location.url.split(":", 2)[2] + ".writer-lock"), lock_timeout, busy):
+        yield
 
 
 @contextmanager
