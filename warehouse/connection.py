@@ -17,6 +17,7 @@ from warehouse.extensions import load_extension
 from warehouse.file_lock import exclusive_file_lock
 from warehouse.location import CATALOGS, WarehouseLocation, redact
 from warehouse.migrate import migrate
+from warehouse.sql_files import quote_literal
 
 LAKE_ALIAS = "exportwatch"
 
@@ -71,8 +72,8 @@ def attach_clause(location: WarehouseLocation, alias: str, *, read_only: bool) -
     """ATTACH statement for the location under `alias` (extensions must be loaded for a DuckLake)."""
     options = ["READ_ONLY"] if read_only else []
     if location.is_lake and location.data_path and not read_only:
-        options.append(f"DATA_PATH {_literal(location.data_path)}")
-    return f"ATTACH {_literal(location.url)} AS {alias}" + (f" ({', '.join(options)})" if options else "")
+        options.append(f"DATA_PATH {quote_literal(location.data_path)}")
+    return f"ATTACH {quote_literal(location.url)} AS {alias}" + (f" ({', '.join(options)})" if options else "")
 
 
 def load_lake_extensions(con: duckdb.DuckDBPyConnection, location: WarehouseLocation) -> None:
@@ -109,10 +110,6 @@ def forbid_outside_access(con: duckdb.DuckDBPyConnection, location: WarehouseLoc
     con.execute("SET lock_configuration = true")
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 @contextmanager
 def sqlite_catalog_writer(location: WarehouseLocation, lock_timeout: float) -> Iterator[None]:
     """One writer at a time on a SQLite catalog. SQLite locks the whole file, and two DuckLake
@@ -126,7 +123,7 @@ def sqlite_catalog_writer(location: WarehouseLocation, lock_timeout: float) -> I
             f"[warehouse] lock_timeout_seconds."
         )
 
-    with exclusive_file_lock(Path(location.url.split(":", 2)[2] + ".writer-lock"), lock_timeout, busy):
+    with exclusive_file_lock(location.sqlite_catalog.with_name(location.sqlite_catalog.name + ".writer-lock"), lock_timeout, busy):
         yield
 
 

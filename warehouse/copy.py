@@ -10,8 +10,7 @@ import duckdb
 from warehouse.connection import attach_clause, load_lake_extensions, open_warehouse
 from warehouse.errors import WarehouseError
 from warehouse.location import WarehouseLocation
-from warehouse.sql_files import read_sql
-from warehouse.staging import quote_identifier
+from warehouse.sql_files import quote_identifier, read_sql
 from warehouse.transactions import in_transaction
 
 SOURCE = "copy_source"

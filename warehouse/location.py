@@ -64,12 +64,17 @@ class WarehouseLocation:
         """The DuckDB file, or None for a DuckLake."""
         return None if self.is_lake else Path(self.url)
 
+    @property
+    def sqlite_catalog(self) -> Path | None:
+        """The catalog file of a DuckLake in SQLite."""
+        return Path(self.url.split(":", 2)[2]) if self.catalog == "sqlite" else None
+
     def exists(self) -> bool:
         """Whether there is a warehouse to read. A PostgreSQL catalog is assumed to exist (ATTACH says if not)."""
         if not self.is_lake:
             return Path(self.url).exists()
         if self.catalog == "sqlite":
-            return Path(self.url.split(":", 2)[2]).exists()
+            return self.sqlite_catalog.exists()
         return True
 
     def __str__(self) -> str:

@@ -19,5 +19,13 @@ def sql_names(folder: str) -> list[str]:
     )
 
 
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def seed_path(name: str) -> str:
     return str(_ROOT / "seeds" / name)

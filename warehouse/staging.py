@@ -11,15 +11,7 @@ import duckdb
 import pandera.ibis
 
 from schemas.measures import MEASURES
-from warehouse.sql_files import read_sql
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from warehouse.sql_files import quote_identifier, quote_literal, read_sql
 
 
 def open_scratch(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:

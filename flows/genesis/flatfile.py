@@ -28,6 +28,7 @@ from flows.errors import FlatFileError, ValidationFailed
 from schemas.flat_file import FLAT_FILE_ROWS
 from schemas.observations import Observations
 from warehouse import staging
+from warehouse.sql_files import quote_identifier
 
 # The flat file contract as one SQL predicate, checked inside the one read of the file.
 FLAT_FILE_CONTRACT = {language: staging.contract_predicate(model) for language, model in FLAT_FILE_ROWS.items()}
@@ -233,7 +234,7 @@ def validate_in_chunks(
 ) -> None:
     """pandera on the staging table, in row-index ranges so failure cases stay bounded."""
     rows = ibis.duckdb.from_connection(con).table(table)
-    total = con.execute(f"SELECT count(*) FROM {staging.quote_identifier(table)}").fetchone()[0]
+    total = con.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchone()[0]
     for start in range(0, total, VALIDATION_CHUNK_ROWS):
         chunk = rows.filter((rows.row_index >= start) & (rows.row_index < start + VALIDATION_CHUNK_ROWS))
         try:
