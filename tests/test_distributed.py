@@ -2,8 +2,10 @@
 limit of 3 parallel requests holds across them because of the global concurrency limit.
 
 The fake GENESIS server counts the requests in flight (GenesisState.max_in_flight); every request
-is slowed down so the runs' requests overlap. The assertions are on what the servers recorded,
-never on timings.
+is held until a fourth one is in flight (or LATENCY_SECONDS have passed), so whether the runs can
+get beyond 3 does not depend on how their timing happens to fall on a busy machine. Both tests
+send the same requests against the same faults; only the global limit differs. The assertions are
+on what the servers recorded, never on timings.
 """
 
 import os
@@ -29,7 +31,7 @@ SINCE, UNTIL = 2019, 2026
 # One country and two measures make 24 values a year: one request per year, 8 per run.
 VALUES_PER_YEAR = 24
 REQUESTS_PER_RUN = UNTIL - SINCE + 1
-LATENCY_SECONDS = 1.0
+LATENCY_SECONDS = 2.0  # below the client's 5 s timeout in FAST_CONFIG
 
 # The backfill flow in a process that has done its imports (seconds on a busy machine) before it
 # is told to start, so that the two runs start together.
@@ -48,9 +50,10 @@ def run_two_backfills_at_once(genesis, tmp_path: Path) -> list[UUID]:
     warehouse lock does not serialise them), against the session's Prefect server and one fake
     GENESIS server. Returns their flow run ids."""
     for _ in range(2 * REQUESTS_PER_RUN):
-        # "No newer data" after a delay: the runs overlap while fetching, then have nothing to
-        # validate or load (what they would load is not what this test is about).
-        genesis.state.add_fault(Fault(stall_seconds=LATENCY_SECONDS, status_code=50))
+        # "No newer data" once 4 requests are in flight or after a delay: the runs overlap while
+        # fetching, then have nothing to validate or load (what they would load is not what this
+        # test is about).
+        genesis.state.add_fault(Fault(stall_seconds=LATENCY_SECONDS, stall_until_in_flight=4, status_code=50))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_", "PREFECT_"))}
     env.update(
         PREFECT_API_URL=PREFECT_API_URL.value(),

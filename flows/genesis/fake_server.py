@@ -74,6 +74,9 @@ class Fault:
     body: bytes | None = None  # replace the whole body
     status_code: int | None = None  # answer this GENESIS status in a JSON envelope
     stall_seconds: float = 0.0  # sleep before answering
+    # With stall_seconds: stop sleeping as soon as this many requests are in flight (a rendezvous
+    # that shows whether clients can get beyond a number, without depending on their timing).
+    stall_until_in_flight: int = 0
     stall_mid_body_seconds: float = 0.0  # send half the body, then sleep
     reset: bool = False  # close the connection without an answer
     truncate_zip: bool = False
@@ -136,6 +139,7 @@ class GenesisState:
         self.in_flight = 0
         self.max_in_flight = 0
         self.lock = threading.Lock()
+        self.in_flight_changed = threading.Condition(self.lock)
 
     def set_table(self, table: str, observations: list[Observation], *, updated_at: datetime | None = None) -> None:
         """Publish a table; updated_at (naive UTC) is what `stand` is compared with."""
@@ -275,6 +279,7 @@ class GenesisHandler(BaseHTTPRequestHandler):
             state.received.append(ReceivedRequest("POST", endpoint, query, form, {k.lower(): v for k, v in self.headers.items()}, time.time()))
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            state.in_flight_changed.notify_all()
         try:
             self._answer(endpoint, form)
         finally:
@@ -284,7 +289,10 @@ class GenesisHandler(BaseHTTPRequestHandler):
     def _answer(self, endpoint: str, form: dict[str, str]) -> None:
         state = self.server.state
         fault = state.take_fault(endpoint)
-        if fault and fault.stall_seconds:
+        if fault and fault.stall_until_in_flight:
+            with state.in_flight_changed:
+                state.in_flight_changed.wait_for(lambda: state.in_flight >= fault.stall_until_in_flight, timeout=fault.stall_seconds)
+        elif fault and fault.stall_seconds:
             time.sleep(fault.stall_seconds)
         if fault and fault.reset:
             self.close_connection = True
