@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import duckdb
 
+from warehouse.results import first_row, scalar
 from warehouse.sql_files import read_sql
 
 
@@ -48,19 +49,19 @@ def values_before_revision(con: duckdb.DuckDBPyConnection, country_code: str, me
 
 
 def rule_state(con: duckdb.DuckDBPyConnection, rule: str) -> tuple[str, datetime | None] | None:
-    row = con.execute("SELECT fingerprint, evaluated_through FROM alert_rules WHERE rule = ?", [rule]).fetchone()
+    row = first_row(con, "SELECT fingerprint, evaluated_through FROM alert_rules WHERE rule = ?", [rule])
     return (row[0], row[1]) if row else None
 
 
 def newest_load(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    return con.execute("SELECT max(valid_from) FROM observations").fetchone()[0]
+    return scalar(con, "SELECT max(valid_from) FROM observations")
 
 
 def save_evaluation(
     con: duckdb.DuckDBPyConnection, rule: str, fingerprint: str, evaluated_through: datetime | None, alerts: list[NewAlert], raised_at: datetime
 ) -> list[int]:
     """Insert the alerts and move the rule's watermark, in the caller's transaction."""
-    next_id = con.execute("SELECT coalesce(max(alert_id), 0) + 1 FROM alerts").fetchone()[0]
+    next_id = scalar(con, "SELECT coalesce(max(alert_id), 0) + 1 FROM alerts")
     ids = []
     for alert in alerts:
         values = asdict(alert)

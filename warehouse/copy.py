@@ -10,6 +10,7 @@ import duckdb
 from warehouse.connection import attach_clause, load_lake_extensions, open_warehouse
 from warehouse.errors import WarehouseError
 from warehouse.location import WarehouseLocation
+from warehouse.results import first_row, scalar
 from warehouse.sql_files import quote_identifier, read_sql
 from warehouse.transactions import in_transaction
 
@@ -55,7 +56,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _check_compatible(con: duckdb.DuckDBPyConnection, source: WarehouseLocation, target: WarehouseLocation) -> None:
-    target_db = con.execute("SELECT current_database()").fetchone()[0]
+    target_db = scalar(con, "SELECT current_database()")
     mine = {r[0] for r in con.execute(read_sql("copy/migrations").format(database=quote_identifier(target_db))).fetchall()}
     theirs = {r[0] for r in con.execute(read_sql("copy/migrations").format(database=SOURCE)).fetchall()}
     if mine != theirs:
@@ -64,7 +65,7 @@ def _check_compatible(con: duckdb.DuckDBPyConnection, source: WarehouseLocation,
             f"{sorted(mine - theirs) or 'none'}: run `exportwatch update` on it with this version first."
         )
     for table in DATA_TABLES:
-        rows = con.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchone()[0]
+        rows = scalar(con, f"SELECT count(*) FROM {quote_identifier(table)}")
         if rows:
             raise CopyError(
                 f"{target} already holds a warehouse ({rows} rows in {table}); copy only into a new, empty one."
@@ -87,9 +88,9 @@ def _verify(con: duckdb.DuckDBPyConnection, table: str) -> CopiedTable:
             [SOURCE, table],
         ).fetchall()
     )
-    source_rows, target_rows, missing, extra = con.execute(
-        read_sql("copy/compare").format(columns=columns, source=f"{SOURCE}.main.{name}", target=name)
-    ).fetchone()
+    source_rows, target_rows, missing, extra = first_row(
+        con, read_sql("copy/compare").format(columns=columns, source=f"{SOURCE}.main.{name}", target=name)
+    )
     if missing or extra or source_rows != target_rows:
         raise CopyError(
             f"The copy of {table} does not match its source: {source_rows} rows there, {target_rows} here, "

@@ -9,6 +9,7 @@ import duckdb
 
 from warehouse.batch import Batch, FetchRecord
 from warehouse.errors import WarehouseError
+from warehouse.results import first_row, scalar
 from warehouse.sql_files import read_sql, sql_names
 from warehouse.transactions import in_transaction
 
@@ -52,13 +53,13 @@ def _register_raw_responses(
     con: duckdb.DuckDBPyConnection, batches: list[Batch], load_ts: datetime
 ) -> list[tuple[int, Batch]]:
     """Insert a raw_responses row per batch not loaded before (same body, same request)."""
-    next_id = con.execute("SELECT coalesce(max(raw_response_id), 0) + 1 FROM raw_responses").fetchone()[0]
+    next_id = scalar(con, "SELECT coalesce(max(raw_response_id), 0) + 1 FROM raw_responses")
     registered = []
     for batch in batches:
         raw = batch.raw
-        seen = con.execute(
-            "SELECT 1 FROM raw_responses WHERE sha256 = ? AND request_key = ?", [raw.sha256, raw.request_key]
-        ).fetchone()
+        seen = first_row(
+            con, "SELECT 1 FROM raw_responses WHERE sha256 = ? AND request_key = ?", [raw.sha256, raw.request_key]
+        )
         if seen:
             continue
         con.execute(
@@ -92,11 +93,11 @@ def _merge_observations(
         con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}", params)
         con.execute(read_sql("load/stage_observations"))
         con.execute("DROP TABLE batch_observations")
-    if con.execute(read_sql("load/has_current_values")).fetchone()[0]:
-        closed = con.execute(read_sql("load/close_revised"), {"load_ts": load_ts}).fetchone()[0]
-        inserted = con.execute(read_sql("load/insert_new"), {"load_ts": load_ts}).fetchone()[0]
+    if scalar(con, read_sql("load/has_current_values")):
+        closed = scalar(con, read_sql("load/close_revised"), {"load_ts": load_ts})
+        inserted = scalar(con, read_sql("load/insert_new"), {"load_ts": load_ts})
     else:
-        closed, inserted = 0, con.execute(read_sql("load/insert_all"), {"load_ts": load_ts}).fetchone()[0]
+        closed, inserted = 0, scalar(con, read_sql("load/insert_all"), {"load_ts": load_ts})
     con.execute("DROP TABLE staged_observations")
     return int(inserted), int(closed)
 
@@ -112,7 +113,7 @@ def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]
 
 def _run_data_checks(con: duckdb.DuckDBPyConnection) -> None:
     for name in sql_names("checks"):
-        violations = con.execute(read_sql(name)).fetchmany(5)
+        violations = con.sql(read_sql(name)).limit(5).fetchall()
         if violations:
             raise DataCheckError(f"Data test {name}.sql failed after merging; nothing was loaded. First rows: {violations}")
 

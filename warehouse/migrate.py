@@ -5,6 +5,7 @@ import re
 
 import duckdb
 
+from warehouse.results import scalar
 from warehouse.sql_files import read_sql, seed_path, sql_names
 from warehouse.transactions import in_transaction
 
@@ -27,9 +28,9 @@ def migrate(con: duckdb.DuckDBPyConnection, *, lake: bool = False) -> list[str]:
 
 def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
     # Only DDL that changes something: an up-to-date warehouse is opened without writing to it.
-    if not con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'schema_migrations'"
-    ).fetchone()[0]:
+    if not scalar(
+        con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'schema_migrations'"
+    ):
         con.execute(_BOOKKEEPING)
     done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
     applied = [name for name in sql_names("migrations") if name not in done]

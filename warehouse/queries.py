@@ -4,6 +4,7 @@ from datetime import datetime
 
 import duckdb
 
+from warehouse.results import scalar
 from warehouse.sql_files import read_sql
 
 
@@ -12,7 +13,7 @@ def fetch_state(con: duckdb.DuckDBPyConnection, table_code: str) -> dict[str, da
 
 
 def earliest_open_year(con: duckdb.DuckDBPyConnection, table_code: str) -> int | None:
-    return con.execute(read_sql("queries/earliest_open_year"), {"table_code": table_code}).fetchone()[0]
+    return scalar(con, read_sql("queries/earliest_open_year"), {"table_code": table_code})
 
 
 def loaded_responses(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> set[tuple[str, str]]:

@@ -11,6 +11,7 @@ import duckdb
 import pandera.ibis
 
 from schemas.measures import MEASURES
+from warehouse.results import first_row, scalar
 from warehouse.sql_files import quote_identifier, quote_literal, read_sql
 
 
@@ -32,7 +33,7 @@ def define_flat_file(con: duckdb.DuckDBPyConnection, csv_path: Path, header: lis
 
 
 def has_rows(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("SELECT EXISTS (SELECT 1 FROM flat_file)").fetchone()[0]
+    return scalar(con, "SELECT EXISTS (SELECT 1 FROM flat_file)")
 
 
 def distinct_codes(con: duckdb.DuckDBPyConnection, columns: list[str], sample_rows: int | None) -> dict[str, list[str]]:
@@ -41,7 +42,7 @@ def distinct_codes(con: duckdb.DuckDBPyConnection, columns: list[str], sample_ro
         return {}
     source = f"(SELECT * FROM flat_file LIMIT {int(sample_rows)})" if sample_rows else "flat_file"
     lists = ", ".join(f"list(DISTINCT {quote_identifier(c)}) FILTER (WHERE {quote_identifier(c)} IS NOT NULL)" for c in columns)
-    found = con.execute(f"SELECT {lists} FROM {source}").fetchone()
+    found = first_row(con, f"SELECT {lists} FROM {source}")
     return {column: sorted(codes or []) for column, codes in zip(columns, found)}
 
 
@@ -110,7 +111,7 @@ def type_observations(con: duckdb.DuckDBPyConnection, contract: str) -> int:
     factor = "CASE measure " + " ".join(f"WHEN {quote_literal(m.code)} THEN {m.factor}" for m in measures) + " END"
     base_unit = "CASE measure " + " ".join(f"WHEN {quote_literal(m.code)} THEN {quote_literal(m.base_unit)}" for m in measures) + " END"
     con.execute(read_sql("staging/observations").format(contract=contract, factor=factor, base_unit=base_unit))
-    return con.execute(read_sql("staging/contract_rejects")).fetchone()[0]
+    return scalar(con, read_sql("staging/contract_rejects"))
 
 
 def index_text_rows(con: duckdb.DuckDBPyConnection) -> None:
@@ -132,4 +133,4 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def write_batch(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     con.execute(read_sql("staging/batch").format(path=quote_literal(str(path))))
-    return con.execute("SELECT count(*) FROM staged_flat_observations").fetchone()[0]
+    return scalar(con, "SELECT count(*) FROM staged_flat_observations")

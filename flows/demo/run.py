@@ -14,6 +14,7 @@ from flows.genesis.credentials import ENV_PASSWORD, ENV_TOKEN, ENV_USERNAME
 from flows.genesis.fake_server import GenesisServer
 from warehouse import queries
 from warehouse.connection import open_warehouse
+from warehouse.results import scalar
 
 
 @contextmanager
@@ -49,7 +50,7 @@ def run_demo(db: Path | None = None) -> list[str]:
 
 def summarise(path: Path, result: dict) -> list[str]:
     with open_warehouse(path) as con:
-        total = con.execute("SELECT count(*) FROM observations").fetchone()[0]
+        total = scalar(con, "SELECT count(*) FROM observations")
         _, march = queries.rows(con, "series_month", {"iso2": "RU", "flow": "export", "month": date(2022, 3, 1)})
         _, kg_years = queries.rows(con, "yearly_totals", {"iso2": "KG", "flow": "export"})
     lines = [

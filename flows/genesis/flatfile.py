@@ -28,6 +28,7 @@ from flows.errors import FlatFileError, ValidationFailed
 from schemas.flat_file import FLAT_FILE_ROWS
 from schemas.observations import Observations
 from warehouse import staging
+from warehouse.results import scalar
 from warehouse.sql_files import quote_identifier
 
 # The flat file contract as one SQL predicate, checked inside the one read of the file.
@@ -234,7 +235,7 @@ def validate_in_chunks(
 ) -> None:
     """pandera on the staging table, in row-index ranges so failure cases stay bounded."""
     rows = ibis.duckdb.from_connection(con).table(table)
-    total = con.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchone()[0]
+    total = scalar(con, f"SELECT count(*) FROM {quote_identifier(table)}")
     for start in range(0, total, VALIDATION_CHUNK_ROWS):
         chunk = rows.filter((rows.row_index >= start) & (rows.row_index < start + VALIDATION_CHUNK_ROWS))
         try:

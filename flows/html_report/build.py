@@ -11,6 +11,7 @@ from flows.html_report import charts, page
 from warehouse import analysis
 from warehouse.connection import WarehouseLockedError, WarehouseUnavailableError, connect
 from warehouse.location import WarehouseLocation
+from warehouse.results import scalar
 
 FLOW = "export"
 SINCE_YEAR = 2019  # charts start here: three years before the 2022 sanctions
@@ -134,11 +135,11 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
 
 
 def _iso2(con, code: str) -> str:
-    return con.execute("SELECT coalesce(iso2, country_code) FROM countries WHERE country_code = ?", [code]).fetchone()[0]
+    return scalar(con, "SELECT coalesce(iso2, country_code) FROM countries WHERE country_code = ?", [code])
 
 
 def _name(con, code: str) -> str:
-    return con.execute("SELECT name_en FROM countries WHERE country_code = ?", [code]).fetchone()[0]
+    return scalar(con, "SELECT name_en FROM countries WHERE country_code = ?", [code])
 
 
 def series_chart(data: ReportData, width: int, height: int, scale: int = 2, *, compact: bool = False) -> charts.Png:
