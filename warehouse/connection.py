@@ -17,6 +17,7 @@ from warehouse.extensions import load_extension
 from warehouse.file_lock import exclusive_file_lock
 from warehouse.location import CATALOGS, WarehouseLocation, redact
 from warehouse.migrate import migrate
+from warehouse.results import scalar
 from warehouse.sql_files import quote_literal
 
 LAKE_ALIAS = "exportwatch"
@@ -102,9 +103,9 @@ def forbid_outside_access(con: duckdb.DuckDBPyConnection, location: WarehouseLoc
     elsewhere, and it cannot switch that back. A DuckLake's data files stay readable (its data
     folder is the one allowed directory; its catalog is attached read-only)."""
     if location.is_lake:
-        data_path = con.execute(
-            f"SELECT value FROM ducklake_options('{LAKE_ALIAS}') WHERE option_name = 'data_path'"
-        ).fetchone()[0]
+        data_path = scalar(
+            con, f"SELECT value FROM ducklake_options('{LAKE_ALIAS}') WHERE option_name = 'data_path'"
+        )
         con.execute("SET allowed_directories = [?]", [data_path])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
