@@ -21,6 +21,10 @@ from warehouse.results import scalar
 from warehouse.sql_files import quote_literal
 
 LAKE_ALIAS = "exportwatch"
+# The oldest storage format DuckDB 1.x and 2.x all read (and DuckDB 1.5's default). DuckDB 2.0 would
+# otherwise write its own format, which BI drivers and MotherDuck, still on 1.5, cannot open. It
+# applies when the file is created; an existing file keeps the format it has.
+FILE_CONFIG = {"storage_compatibility_version": "v0.10.2"}
 
 
 class WarehouseLockedError(WarehouseError):
@@ -55,7 +59,7 @@ def connect(where: WarehouseLocation | Path, *, read_only: bool = False, lock_ti
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=FILE_CONFIG)
         except duckdb.IOException as error:
             if not _is_lock_error(error):
                 raise
