@@ -165,11 +165,17 @@ class Receiver(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         self.messages: list[dict] = []
-        received = self.messages
+        self.arrived = threading.Event()  # set by the first message
+        self.release = threading.Event()  # clear it to hold messages until it is set again
+        self.release.set()
+        receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                receiver.arrived.set()
+                receiver.release.wait(timeout=30)
+                receiver.messages.append(body)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -17,7 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.alerts.process import AlertOutcome, deliver_pending, evaluate_rules
+from flows.alerts.rules import AlertRule
 from flows.config import Settings
+from flows.demo.data import demo_observations
 from flows.pipeline import run_update
 from tests.conftest import RU, TABLE, series_value
 from tests.postgres_server import PostgresServer, binary, unavailable_reason
@@ -179,6 +182,48 @@ def big_batch(tmp_path: Path, n: int, factor: int) -> Batch:
     )
     raw = RawResponse(f"key{factor}", TABLE, "data/tablefile", {"name": TABLE}, datetime(2026, 11, 1), f"{factor:064d}", 1, "application/zip", f"{factor}.zip")
     return Batch(raw=raw, observations=path, rows=n)
+
+
+@needs_lake_extensions
+@pytest.mark.parametrize("lake", ["postgres"], indirect=True)  # a SQLite catalog takes one writer at a time anyway
+def test_two_machines_delivering_alerts_at_once_send_each_once(settings, genesis, token_client, lake, receiver, caplog):
+    """One process is in the middle of sending (the receiver holds its message) when a second one
+    finds the same alerts pending: the second leaves them alone, and one message arrives."""
+    genesis.state.set_table(TABLE, demo_observations(), updated_at=datetime(2024, 10, 9))
+    lake_settings = on(settings, lake, "lake")
+    lake_settings.watchlist.countries, lake_settings.watchlist.measures = ["RU"], ["WERTA"]
+    lake_settings.alerts.channels = [receiver.url]
+    lake_settings.alerts.rules = [AlertRule(name="ru-yoy-30", countries=["RU"], flow="export", metric="yoy_pct", threshold=-30.0)]
+    run_update(lake_settings, token_client)
+    with open_warehouse(lake) as con:
+        raised = evaluate_rules(con, lake_settings.alerts.rules)
+    assert raised and {a["kind"] for a in raised} == {"historical"}  # one digest message
+
+    receiver.release.clear()
+    first: list[AlertOutcome] = []
+    sending = threading.Thread(target=lambda: first.append(deliver_pending_on(lake_settings)))
+    sending.start()
+    try:
+        assert receiver.arrived.wait(timeout=60), "the first process sent nothing"
+        with caplog.at_level(logging.INFO, logger="flows.alerts.process"):
+            second = deliver_pending_on(lake_settings)
+    finally:
+        receiver.release.set()
+        sending.join(timeout=60)
+
+    assert (first[0].messages_sent, second.messages_sent) == (1, 0)
+    assert "being sent by another process" in caplog.text
+    assert len(receiver.messages) == 1
+    con = connect(lake, read_only=True)
+    try:
+        assert con.execute("SELECT count(*), count(delivered_at), count(delivery_claimed_until) FROM alerts").fetchall() == [(len(raised), len(raised), 0)]
+    finally:
+        con.close()
+
+
+def deliver_pending_on(settings: Settings) -> AlertOutcome:
+    with open_warehouse(settings.warehouse.location) as con:
+        return deliver_pending(con, settings)
 
 
 @needs_lake_extensions

@@ -66,7 +66,7 @@ def save_evaluation(
     for alert in alerts:
         values = asdict(alert)
         con.execute(
-            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, NULL)",
+            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, NULL, NULL)",
             [next_id, *values.values(), raised_at],
         )
         ids.append(next_id)
@@ -82,6 +82,21 @@ def pending(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(names, row)) for row in relation.fetchall()]
 
 
+def claim_delivery(con: duckdb.DuckDBPyConnection, alert_ids: list[int], now: datetime, until: datetime) -> bool:
+    """Claim these alerts for sending until `until`, in the caller's transaction; False when another
+    process is sending them or has sent them (then nothing is written)."""
+    free = scalar(
+        con,
+        "SELECT count(*) FROM alerts WHERE list_contains(?, alert_id) AND delivered_at IS NULL "
+        "AND coalesce(delivery_claimed_until, ?) <= ?",
+        [alert_ids, now, now],
+    )
+    if free < len(alert_ids):
+        return False
+    con.execute("UPDATE alerts SET delivery_claimed_until = ? WHERE list_contains(?, alert_id)", [until, alert_ids])
+    return True
+
+
 def delivered_channels(con: duckdb.DuckDBPyConnection, alert_id: int) -> set[str]:
     return {r[0] for r in con.execute("SELECT channel FROM alert_deliveries WHERE alert_id = ?", [alert_id]).fetchall()}
 
@@ -94,12 +109,12 @@ def record_delivery(
     error: str | None,
     tries: int,
 ) -> None:
-    """After delivering these alerts: the channels that took them, and the outcome."""
+    """After delivering these alerts: the channels that took them, and the outcome; the claim ends."""
     for alert_id in alert_ids:
         for channel, at in delivered.items():
             con.execute("INSERT INTO alert_deliveries VALUES (?, ?, ?)", [alert_id, channel, at])
         con.execute(
-            "UPDATE alerts SET attempts = attempts + ?, delivered_at = ?, last_error = ? WHERE alert_id = ?",
+            "UPDATE alerts SET attempts = attempts + ?, delivered_at = ?, last_error = ?, delivery_claimed_until = NULL WHERE alert_id = ?",
             [tries, all_delivered_at, error, alert_id],
         )
 

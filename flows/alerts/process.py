@@ -4,7 +4,7 @@ deliver everything still pending (also from earlier runs) to every channel."""
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -18,6 +18,10 @@ from warehouse.connection import open_warehouse
 from warehouse.transactions import in_transaction
 
 log = logging.getLogger(__name__)
+
+# How long a process may take to send a message before another may try (all attempts, back-offs
+# and channel timeouts fit well inside); only matters when a sender died on the way.
+DELIVERY_CLAIM = timedelta(minutes=15)
 
 
 @dataclass
@@ -91,12 +95,23 @@ def deliver_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> Alert
     historical = [a for a in pending if a["kind"] == "historical"]
     groups = [[a] for a in pending if a["kind"] != "historical"] + ([historical] if historical else [])
     for group in groups:
+        alert_ids = [a["alert_id"] for a in group]
+        if not claim(con, alert_ids):
+            log.info("alert(s) %s are being sent by another process", ", ".join(map(str, alert_ids)))
+            continue
         title, body = messages.digest(group) if group[0]["kind"] == "historical" else messages.single(group[0])
-        delivered = deliver(con, [a["alert_id"] for a in group], channels, title, body, settings)
+        delivered = deliver(con, alert_ids, channels, title, body, settings)
         outcome.messages_sent += delivered
         if not delivered:
             outcome.pending += len(group)
     return outcome
+
+
+def claim(con: duckdb.DuckDBPyConnection, alert_ids: list[int]) -> bool:
+    """On a DuckLake another machine may deliver at the same moment: of two claims one conflicts at
+    commit, runs again and finds the alerts taken."""
+    now = utcnow()
+    return in_transaction(con, lambda: store.claim_delivery(con, alert_ids, now, now + DELIVERY_CLAIM), what="Claiming alerts to send")
 
 
 def deliver(con: duckdb.DuckDBPyConnection, alert_ids: list[int], channels: list[Channel], title: str, body: str, settings: Settings) -> bool:
@@ -119,9 +134,11 @@ def deliver(con: duckdb.DuckDBPyConnection, alert_ids: list[int], channels: list
         if attempt + 1 < settings.alerts.delivery_attempts:
             time.sleep(settings.alerts.delivery_backoff_seconds * 2**attempt)
     complete = not errors
-    con.begin()
-    store.record_delivery(con, alert_ids, delivered_now, utcnow() if complete else None, "; ".join(errors) or None, tries)
-    con.commit()
+    in_transaction(
+        con,
+        lambda: store.record_delivery(con, alert_ids, delivered_now, utcnow() if complete else None, "; ".join(errors) or None, tries),
+        what="Recording alert deliveries",
+    )
     return complete
 
 
