@@ -82,7 +82,8 @@ class UpdateReport:
 
 
 def discard_leftovers(settings: Settings) -> None:
-    """Scratch files of runs that were killed. Called under the update lock: no other run uses them."""
+    """Scratch files of runs that were killed. Called under the update lock, so no other run on this
+    machine uses the staging folder; the archive may be shared, so only idle partial downloads go."""
     shutil.rmtree(settings.warehouse.path.parent / "staging", ignore_errors=True)
     ResponseArchive(settings.warehouse.archive_dir).discard_partial()
 

@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import socket
 import threading
 import time
@@ -141,6 +142,21 @@ def test_form_fields_are_parameters_real_genesis_knows(genesis, token_client):
 
 
 # -- archive -----------------------------------------------------------------------------------
+
+
+def test_only_partial_downloads_idle_for_an_hour_are_discarded(tmp_path):
+    """Another machine sharing the archive may be writing the fresh one at this moment."""
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    abandoned, in_progress = incoming / "a.part", incoming / "b.part"
+    for part in (abandoned, in_progress):
+        part.write_bytes(b"PK\x03\x04")
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+
+    ResponseArchive(tmp_path).discard_partial()
+
+    assert sorted(p.name for p in incoming.iterdir()) == ["b.part"]
 
 
 def test_zip_answer_is_archived_under_its_sha256_with_a_manifest_line(genesis, settings, token_client):

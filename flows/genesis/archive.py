@@ -10,12 +10,16 @@ import json
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 _KINDS = {"zip": ".zip", "json": ".json", "html": ".html", "csv": ".csv", "other": ".bin"}
+
+# A download in progress writes every few seconds (the client's read timeout is far shorter).
+PARTIAL_IDLE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -92,10 +96,16 @@ class ResponseArchive:
         self._append_manifest(archived)
         return archived
 
-    def discard_partial(self) -> None:
-        """Bodies whose download was cut off by a killed process."""
+    def discard_partial(self, *, idle_seconds: float = PARTIAL_IDLE_SECONDS) -> None:
+        """Bodies whose download was cut off by a killed process: not written to for idle_seconds.
+        Runs on other machines may share this folder and be downloading into it right now."""
+        cutoff = time.time() - idle_seconds
         for part in (self.root / "incoming").glob("*.part"):
-            part.unlink(missing_ok=True)
+            try:
+                if part.stat().st_mtime < cutoff:
+                    part.unlink()
+            except FileNotFoundError:  # its download just finished
+                pass
 
     def _append_manifest(self, archived: ArchivedResponse) -> None:
         line = json.dumps(
