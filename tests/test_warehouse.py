@@ -11,7 +11,7 @@ import pytest
 
 from warehouse.batch import Batch, FetchRecord, RawResponse
 from warehouse.connection import WarehouseLockedError, connect, open_warehouse
-from warehouse.load import load
+from warehouse.load import DataCheckError, load
 from warehouse.migrate import migrate
 
 
@@ -81,6 +81,19 @@ def test_an_identical_value_from_a_new_response_writes_no_vintage_but_a_quality_
     assert (same.rows_inserted, same.rows_closed) == (0, 0)
     assert (final.rows_inserted, final.rows_closed) == (1, 1)
     assert history == [("p", datetime(2026, 11, 1, 9), datetime(2026, 11, 3, 9)), ("e", datetime(2026, 11, 3, 9), None)]
+
+
+def test_a_load_that_breaks_a_data_test_is_rolled_back_and_names_the_test(tmp_path):
+    """A clock that went back would close a vintage before it began: warehouse/checks catches it."""
+    revised = ROW[:4] + (Decimal("900000"),) + ROW[5:]
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        run_load(con, [make_batch(tmp_path, "a", [ROW])], datetime(2026, 11, 3, 9))
+        tables = ("raw_responses", "observations", "fetch_state", "update_runs", "load_serial")
+        before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+        with pytest.raises(DataCheckError, match=r"vintages_do_not_overlap\.sql failed .* nothing was loaded"):
+            run_load(con, [make_batch(tmp_path, "b", [revised])], datetime(2026, 11, 1, 9))
+        after = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    assert after == before
 
 
 def test_a_failing_load_rolls_back_everything(tmp_path):
