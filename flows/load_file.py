@@ -81,5 +81,5 @@ def first_data_line(archived: Path, kind: str) -> str:
             with archive.open(members[0]) as handle:
                 handle.readline()
                 return handle.readline().decode("utf-8", errors="replace")
-    except (zipfile.BadZipFile, EOFError, zlib.error):
+    except (zipfile.BadZipFile, EOFError, zlib.error, UnicodeDecodeError):
         return ""  # staging names the problem

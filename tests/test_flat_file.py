@@ -357,6 +357,43 @@ def test_zip_member_that_is_not_csv(tmp_path):
         extract_flat_csv(path, tmp_path / "work", name="x", context=CONTEXT)
 
 
+def test_zip_whose_local_header_name_runs_into_the_data_is_rejected_as_corrupt(tmp_path):
+    """Found by the ZIP property test: a local header name length two bytes too long makes the
+    name end in non-UTF-8 data, and Python's zipfile raises UnicodeDecodeError, not BadZipFile."""
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("Außenhandel_flat.csv", b"\xff\xfe" + generated().encode("utf-8"))  # ß: a UTF-8 name
+    data = bytearray(path.read_bytes())
+    name_length = int.from_bytes(data[26:28], "little")
+    data[26:28] = (name_length + 2).to_bytes(2, "little")  # the local header's file name length
+    path.write_bytes(bytes(data))
+    with pytest.raises(FlatFileError, match="the ZIP file is truncated or corrupt"):
+        extract_flat_csv(path, tmp_path / "work", name="x", context=CONTEXT)
+
+
+def test_zip_entry_claiming_no_data_with_the_crc_of_none_is_rejected_as_corrupt(tmp_path):
+    """Found by the ZIP property test: compressed size 0 and CRC 0 in the central directory read as
+    an empty file without complaint from zipfile; its size says 32 KB."""
+    path = zip_of(tmp_path, [("a_flat.csv", generated().encode("utf-8-sig"))])
+    data = bytearray(path.read_bytes())
+    directory = int.from_bytes(data[-6:-2], "little")  # the end record's offset of the central directory
+    data[directory + 16: directory + 24] = bytes(8)  # CRC-32 and compressed size
+    path.write_bytes(bytes(data))
+    with pytest.raises(FlatFileError, match=r"the ZIP file is truncated or corrupt \(its file should unpack to \d+ bytes, it gave 0\)"):
+        extract_flat_csv(path, tmp_path / "work", name="x", context=CONTEXT)
+
+
+def test_zip_member_whose_name_starts_with_a_nul_byte_is_named_in_the_error(tmp_path):
+    """Found by the ZIP property test: zipfile cuts a name at its first NUL byte, and an empty name
+    broke ZipInfo.is_dir() with an IndexError."""
+    path = zip_of(tmp_path, [("a_flat.csv", generated().encode("utf-8-sig"))])
+    data = path.read_bytes()
+    directory = int.from_bytes(data[-6:-2], "little")
+    path.write_bytes(data[: directory + 46] + b"\x00" + data[directory + 47:])  # the first byte of the name
+    with pytest.raises(FlatFileError, match=r"the ZIP holds '', not a \*_flat.csv file"):
+        extract_flat_csv(path, tmp_path / "work", name="x", context=CONTEXT)
+
+
 def test_zip_member_name_from_server_is_never_used(tmp_path):
     path = zip_of(tmp_path, [("../../evil_flat.csv", generated().encode("utf-8-sig"))])
     target = extract_flat_csv(path, tmp_path / "work", name="ours", context=CONTEXT)

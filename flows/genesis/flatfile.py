@@ -58,7 +58,8 @@ def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict
     """Stream the single *.csv member to work_dir/<name>.csv (our name, never the server's)."""
     try:
         with zipfile.ZipFile(zip_path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
+            # Not ZipInfo.is_dir(): it fails on an empty name (a name that starts with a NUL byte).
+            members = [m for m in archive.infolist() if not m.filename.endswith("/")]
             if len(members) != 1:
                 listing = ", ".join(m.filename for m in members) or "nothing"
                 raise FlatFileError(
@@ -71,8 +72,14 @@ def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict
             work_dir.mkdir(parents=True, exist_ok=True)
             with archive.open(members[0]) as source, open(target, "wb") as out:
                 shutil.copyfileobj(source, out, 1 << 20)
+                written = out.tell()
+            # zipfile checks the CRC but not the size: an entry claiming no data and the CRC of none
+            # would pass as an empty file.
+            if written != members[0].file_size:
+                raise zipfile.BadZipFile(f"its file should unpack to {members[0].file_size} bytes, it gave {written}")
             return target
-    except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError) as error:
+    except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, UnicodeDecodeError) as error:
+        # UnicodeDecodeError: zipfile decodes a UTF-8-flagged name as it meets it, also a garbled one.
         raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
     except (NotImplementedError, RuntimeError) as error:  # e.g. Deflate64, or an encrypted member
         raise FlatFileError(f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context) from None
