@@ -4,12 +4,12 @@ the same archive, staging, validation and vintage rules as a fetched response.""
 import hashlib
 import re
 import zipfile
-import zlib
 from pathlib import Path
 
 from flows.config import Settings
 from flows.errors import FlatFileError
 from flows.genesis.archive import ResponseArchive
+from flows.genesis.flatfile import CORRUPT_ZIP_ERRORS, UNREADABLE_ZIP_ERRORS
 from flows.pipeline import UpdateReport, already_loaded, exclusive_run, load_batches, stage_response
 
 TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")
@@ -81,5 +81,5 @@ def first_data_line(archived: Path, kind: str) -> str:
             with archive.open(members[0]) as handle:
                 handle.readline()
                 return handle.readline().decode("utf-8", errors="replace")
-    except (zipfile.BadZipFile, EOFError, zlib.error, UnicodeDecodeError):
+    except (*CORRUPT_ZIP_ERRORS, *UNREADABLE_ZIP_ERRORS):
         return ""  # staging names the problem

@@ -43,6 +43,12 @@ VALIDATION_CHUNK_ROWS = 2_000_000
 LAYOUT_SAMPLE_ROWS = 10_000
 
 
+# What zipfile raises on a damaged archive (UnicodeDecodeError: it decodes a UTF-8-flagged name as
+# it meets it, also a garbled one), and on one it cannot read (Deflate64, an encrypted member).
+CORRUPT_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, UnicodeDecodeError)
+UNREADABLE_ZIP_ERRORS = (NotImplementedError, RuntimeError)
+
+
 @dataclass(frozen=True)
 class Layout:
     header: list[str]
@@ -78,10 +84,9 @@ def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict
             if written != members[0].file_size:
                 raise zipfile.BadZipFile(f"its file should unpack to {members[0].file_size} bytes, it gave {written}")
             return target
-    except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, UnicodeDecodeError) as error:
-        # UnicodeDecodeError: zipfile decodes a UTF-8-flagged name as it meets it, also a garbled one.
+    except CORRUPT_ZIP_ERRORS as error:
         raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
-    except (NotImplementedError, RuntimeError) as error:  # e.g. Deflate64, or an encrypted member
+    except UNREADABLE_ZIP_ERRORS as error:
         raise FlatFileError(f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context) from None
     except OSError as error:
         if error.filename:  # our own disk (full, not writable): not the server's fault
