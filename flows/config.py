@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from flows.alerts.rules import AlertRule
 from flows.errors import ConfigError
 from flows.genesis.client import DEFAULT_BASE_URL
+from flows.limits import Limits
 from schemas.measures import MEASURES
 from warehouse.countries import countries
 from warehouse.location import WarehouseLocation
@@ -82,6 +83,7 @@ class WarehouseSettings(_Section):
     archive_dir: Path = Path("data/raw")
     lock_timeout_seconds: float = Field(30.0, ge=0)
     snapshot_path: Path | None = Field(None, description="If set, a read-only copy refreshed after each successful run.")
+    report_dir: Path | None = Field(None, description="Where a run writes the HTML report; default: report/ beside the warehouse file.")
     memory_limit: str = Field("700MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", description="DuckDB memory limit for staging and loading; beyond it DuckDB spills to disk.")
 
     @model_validator(mode="after")
@@ -131,6 +133,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = ScheduleSettings()
     alerts: AlertsSettings = AlertsSettings()
     tables: list[TableSettings] = []
+    limits: Limits = Limits()
 
     @classmethod
     def settings_customise_sources(

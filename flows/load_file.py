@@ -9,7 +9,7 @@ from pathlib import Path
 from flows.config import Settings
 from flows.errors import FlatFileError
 from flows.genesis.archive import ResponseArchive
-from flows.genesis.flatfile import CORRUPT_ZIP_ERRORS, UNREADABLE_ZIP_ERRORS
+from flows.genesis.flatfile import CORRUPT_ZIP_ERRORS, READABLE_COMPRESSION, UNREADABLE_ZIP_ERRORS
 from flows.pipeline import UpdateReport, already_loaded, exclusive_run, load_batches, stage_response
 
 TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")
@@ -29,12 +29,12 @@ def table_from_name(path: Path, explicit: str | None) -> str:
     return match.group(1)
 
 
-def detect_language(path: Path, archived: Path, kind: str) -> str:
+def detect_language(path: Path, archived: Path, kind: str, line_bytes: int) -> str:
     """From the file name (..._de_flat.zip) or else from the first data row's labels."""
     match = LANGUAGE_IN_NAME.search(path.name)
     if match:
         return match.group(1).lower()
-    first = first_data_line(archived, kind)
+    first = first_data_line(archived, kind, line_bytes)
     if any(label in first for label in GERMAN_LABELS):
         return "de"
     if any(label in first for label in ENGLISH_LABELS):
@@ -62,24 +62,29 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
             raise FlatFileError("the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context)
         batches = []
         if (archived.sha256, request_key) not in already_loaded(settings, [archived.sha256]):
-            language = detect_language(path, archived.path, archived.kind)
-            batches.append(stage_response(archived, table_code, language, request_key, describe, run.staging_dir, settings.warehouse.memory_limit))
+            language = detect_language(path, archived.path, archived.kind, settings.limits.line_bytes)
+            batches.append(
+                stage_response(
+                    archived, table_code, language, request_key, describe, run.staging_dir, settings.warehouse.memory_limit, settings.limits
+                )
+            )
         return load_batches(settings, batches, [], run_id=run.run_id, started_at=run.started_at, requests=0)
 
 
-def first_data_line(archived: Path, kind: str) -> str:
-    """The second line of the flat file, read without unpacking the whole ZIP."""
+def first_data_line(archived: Path, kind: str, line_bytes: int) -> str:
+    """The second line of the flat file (at most line_bytes of each line: staging names a longer
+    one), read without unpacking the whole ZIP."""
     try:
         if kind == "csv":
             with open(archived, "rb") as handle:
-                handle.readline()
-                return handle.readline().decode("utf-8", errors="replace")
+                handle.readline(line_bytes)
+                return handle.readline(line_bytes).decode("utf-8", errors="replace")
         with zipfile.ZipFile(archived) as archive:
             members = archive.infolist()
-            if len(members) != 1:
+            if len(members) != 1 or members[0].compress_type not in READABLE_COMPRESSION:
                 return ""  # staging names the problem
             with archive.open(members[0]) as handle:
-                handle.readline()
-                return handle.readline().decode("utf-8", errors="replace")
+                handle.readline(line_bytes)
+                return handle.readline(line_bytes).decode("utf-8", errors="replace")
     except (*CORRUPT_ZIP_ERRORS, *UNREADABLE_ZIP_ERRORS):
         return ""  # staging names the problem

@@ -22,8 +22,10 @@ from flows.errors import ExportwatchError, ValidationFailed
 from flows.genesis.archive import ArchivedResponse, ResponseArchive
 from flows.genesis.client import GenesisClient, JobPolicy, RetryPolicy, TableOutcome, fetch_table
 from flows.genesis.credentials import Credentials
-from flows.genesis.flatfile import extract_flat_csv, stage_flat_file
+from flows.genesis.flatfile import check_line_lengths, extract_flat_csv, stage_flat_file
 from flows.genesis.request import TableRequest, chunk_start, plan_years
+from flows.limits import Limits, shortened
+from flows.owned_folder import empty_owned, owned_folder
 from flows.run_lock import update_lock
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord, RawResponse
@@ -81,10 +83,17 @@ class UpdateReport:
         return [c for c in self.changes if c["change"] == "revised"]
 
 
+def staging_root(settings: Settings) -> Path:
+    """The scratch folder of this warehouse's runs, named after the warehouse file (two warehouses
+    in one folder never share it) and marked as exportwatch's own (flows.owned_folder)."""
+    path = settings.warehouse.path
+    return path.with_name(path.name + ".staging")
+
+
 def discard_leftovers(settings: Settings) -> None:
-    """Scratch files of runs that were killed. Called under the update lock, so no other run on this
-    machine uses the staging folder; the archive may be shared, so only idle partial downloads go."""
-    shutil.rmtree(settings.warehouse.path.parent / "staging", ignore_errors=True)
+    """Scratch files of runs that were killed. Called under the update lock, so no other run of this
+    warehouse uses the staging folder; the archive may be shared, so only idle partial downloads go."""
+    empty_owned(staging_root(settings))
     ResponseArchive(settings.warehouse.archive_dir).discard_partial()
 
 
@@ -98,6 +107,7 @@ def build_client(settings: Settings, credentials: Credentials, **overrides: Any)
         retry=RetryPolicy(attempts=g.retry_attempts, backoff_seconds=g.retry_backoff_seconds),
         job=JobPolicy(poll_seconds=g.job_poll_seconds, timeout_seconds=g.job_timeout_seconds),
         max_in_flight=g.max_in_flight,
+        limits=settings.limits,
         **overrides,
     )
 
@@ -204,7 +214,11 @@ SMALL_RESPONSES_AT_ONCE = 2
 
 
 def stage_responses(
-    fetched: list[FetchedRequest], staging_dir: Path, memory_limit: str = "700MB", skip: set[tuple[str, str]] = frozenset()
+    fetched: list[FetchedRequest],
+    staging_dir: Path,
+    memory_limit: str = "700MB",
+    skip: set[tuple[str, str]] = frozenset(),
+    limits: Limits = Limits(),
 ) -> tuple[list[Batch], list[FetchRecord]]:
     """Unzip, parse and validate every response outside the warehouse lock (except those in `skip`,
     already loaded); small responses two at a time, each with half the memory limit. Any failure
@@ -233,7 +247,7 @@ def stage_responses(
 
     def stage(job: tuple[TableRequest, ArchivedResponse]) -> Batch:
         request, response = job
-        return stage_response(response, request.table, request.language, request.key, request.describe(), staging_dir, limit)
+        return stage_response(response, request.table, request.language, request.key, request.describe(), staging_dir, limit, limits)
 
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         batches = list(pool.map(stage, to_stage))
@@ -249,18 +263,30 @@ def memory_share(memory_limit: str, parts: int) -> str:
 
 
 def stage_response(
-    response: ArchivedResponse, table: str, language: str, request_key: str, describe: str, staging_dir: Path, memory_limit: str
+    response: ArchivedResponse,
+    table: str,
+    language: str,
+    request_key: str,
+    describe: str,
+    staging_dir: Path,
+    memory_limit: str,
+    limits: Limits = Limits(),
 ) -> Batch:
     """A ZIP (or a bare flat file) from the archive, staged as a validated Parquet batch."""
     context = dict(table=table, request=describe, archived=str(response.path))
     if response.kind == "csv":
         csv_path = response.path
+        check_line_lengths(csv_path, limits.line_bytes, context)
     else:
-        csv_path = extract_flat_csv(response.path, staging_dir, name=response.sha256, context=context)
+        csv_path = extract_flat_csv(response.path, staging_dir, name=response.sha256, context=context, limits=limits)
     parquet = staging_dir / f"{response.sha256}.parquet"
-    rows = stage_flat_file(csv_path, parquet, table_code=table, language=language, context=context, memory_limit=memory_limit)
-    if csv_path != response.path:
-        csv_path.unlink(missing_ok=True)
+    try:
+        rows = stage_flat_file(
+            csv_path, parquet, table_code=table, language=language, context=context, memory_limit=memory_limit, line_bytes=limits.line_bytes
+        )
+    finally:
+        if csv_path != response.path:  # our unpacked copy; the archived body stays
+            csv_path.unlink(missing_ok=True)
     raw = RawResponse(
         request_key=request_key,
         table_code=table,
@@ -345,14 +371,33 @@ def exclusive_run(settings: Settings, run_id: str | None = None, requests: Calla
     run_id = run_id or uuid.uuid4().hex
     with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):
         discard_leftovers(settings)
-        run = Run(run_id, datetime.now(UTC).replace(tzinfo=None), settings.warehouse.path.parent / "staging" / run_id)
+        run = Run(run_id, datetime.now(UTC).replace(tzinfo=None), owned_folder(staging_root(settings)) / run_id)
         try:
             yield run
         except ExportwatchError as error:
+            shorten_error(error, settings, run.run_id)
             record_failure(settings, run_id=run.run_id, started_at=run.started_at, requests=requests(), error=error)
             raise
         finally:
             shutil.rmtree(run.staging_dir, ignore_errors=True)
+
+
+def shorten_error(error: ExportwatchError, settings: Settings, run_id: str) -> None:
+    """Cut the text of an error to [limits] error_text_chars, for the terminal and update_runs alike
+    (foreign text, e.g. a listing of 50,000 ZIP members, can make it megabytes); the whole text goes
+    to a file in the archive folder, beside the raw bodies it is about."""
+    text = str(error)
+    limit = settings.limits.error_text_chars
+    if len(text) <= limit:
+        return
+    full_text = settings.warehouse.archive_dir / "errors" / f"{run_id}.txt"
+    try:
+        full_text.parent.mkdir(parents=True, exist_ok=True)
+        full_text.write_text(text, encoding="utf-8", errors="replace")
+    except OSError as write_error:
+        log.warning("could not keep the full error text: %s", write_error)
+        full_text = None
+    error.args = (shortened(text, limit, str(full_text) if full_text else None),)
 
 
 def run_update(
@@ -374,5 +419,5 @@ def run_update(
             log.info("GENESIS reports no newer data for any of %d request(s); nothing to load", len(fetched))
             return UpdateReport(run.run_id, "unchanged", requests)
         skip = already_loaded(settings, [r.sha256 for item in fetched for r in item.outcome.responses])
-        batches, records = step(stage_responses)(fetched, run.staging_dir, settings.warehouse.memory_limit, skip)
+        batches, records = step(stage_responses)(fetched, run.staging_dir, settings.warehouse.memory_limit, skip, settings.limits)
         return step(load_batches)(settings, batches, records, run_id=run.run_id, started_at=run.started_at, requests=requests)

@@ -28,6 +28,7 @@ import pytest
 from flows.config import Settings
 from flows.genesis.credentials import Credentials
 from flows.genesis.fake_server import Fault, GenesisServer, GenesisState, Observation
+from flows.owned_folder import MARKER
 from flows.pipeline import build_client, run_update
 from tests.conftest import TABLE, TOKEN, make_observations
 from warehouse.countries import countries
@@ -335,7 +336,7 @@ class Site:
 
     @property
     def staging(self) -> Path:
-        return self.root / "data" / "staging"
+        return self.root / "data" / "exportwatch.duckdb.staging"
 
     def spec(self, server: GenesisServer) -> dict:
         return {
@@ -376,8 +377,8 @@ def missing_archive_files(site: Site, tables: Contents) -> list[str]:
 
 
 def leftovers(site: Site) -> tuple[int, int]:
-    """Files a killed run left behind: in data/staging, and half-written in the archive."""
-    staged = [p for p in site.staging.rglob("*") if p.is_file()] if site.staging.exists() else []
+    """Files a killed run left behind: in the staging folder, and half-written in the archive."""
+    staged = [p for p in site.staging.rglob("*") if p.is_file() and p.name != MARKER] if site.staging.exists() else []
     return len(staged), len(list((site.archive / "incoming").glob("*.part")))
 
 

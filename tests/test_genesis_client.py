@@ -148,15 +148,17 @@ def test_only_partial_downloads_idle_for_an_hour_are_discarded(tmp_path):
     """Another machine sharing the archive may be writing the fresh one at this moment."""
     incoming = tmp_path / "incoming"
     incoming.mkdir()
-    abandoned, in_progress = incoming / "a.part", incoming / "b.part"
-    for part in (abandoned, in_progress):
+    abandoned, in_progress = incoming / "exportwatch-a.part", incoming / "exportwatch-b.part"
+    someone_elses = incoming / "a.part"  # not named as exportwatch names its downloads
+    for part in (abandoned, in_progress, someone_elses):
         part.write_bytes(b"PK\x03\x04")
     two_hours_ago = time.time() - 7200
     os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    os.utime(someone_elses, (two_hours_ago, two_hours_ago))
 
     ResponseArchive(tmp_path).discard_partial()
 
-    assert sorted(p.name for p in incoming.iterdir()) == ["b.part"]
+    assert sorted(p.name for p in incoming.iterdir()) == ["a.part", "exportwatch-b.part"]
 
 
 def test_zip_answer_is_archived_under_its_sha256_with_a_manifest_line(genesis, settings, token_client):

@@ -25,11 +25,14 @@ def open_scratch(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def define_flat_file(con: duckdb.DuckDBPyConnection, csv_path: Path, header: list[str], keep: list[str]) -> None:
-    """View flat_file: the `keep` columns of the file, all as text. Reading happens when it is queried."""
+def define_flat_file(con: duckdb.DuckDBPyConnection, csv_path: Path, header: list[str], keep: list[str], max_line_bytes: int) -> None:
+    """View flat_file: the `keep` columns of the file, all as text. Reading happens when it is queried;
+    a line longer than max_line_bytes stops it (DuckDB holds a whole line in memory)."""
     spec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
     columns = ", ".join(quote_identifier(c) for c in keep)
-    con.execute(read_sql("staging/flat_file").format(path=quote_literal(str(csv_path)), columns=columns, spec=spec))
+    con.execute(
+        read_sql("staging/flat_file").format(path=quote_literal(str(csv_path)), columns=columns, spec=spec, max_line_size=int(max_line_bytes))
+    )
 
 
 def has_rows(con: duckdb.DuckDBPyConnection) -> bool:

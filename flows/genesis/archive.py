@@ -20,6 +20,7 @@ _KINDS = {"zip": ".zip", "json": ".json", "html": ".html", "csv": ".csv", "other
 
 # A download in progress writes every few seconds (the client's read timeout is far shorter).
 PARTIAL_IDLE_SECONDS = 3600
+PARTIAL_PREFIX = "exportwatch-"  # discard_partial deletes no file without it
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class ResponseArchive:
         digest = hashlib.sha256()
         size = 0
         head = b""
-        fd, tmp_name = tempfile.mkstemp(dir=incoming, suffix=".part")
+        fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix=PARTIAL_PREFIX, suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
@@ -100,7 +101,7 @@ class ResponseArchive:
         """Bodies whose download was cut off by a killed process: not written to for idle_seconds.
         Runs on other machines may share this folder and be downloading into it right now."""
         cutoff = time.time() - idle_seconds
-        for part in (self.root / "incoming").glob("*.part"):
+        for part in (self.root / "incoming").glob(f"{PARTIAL_PREFIX}*.part"):  # ours only
             try:
                 if part.stat().st_mtime < cutoff:
                     part.unlink()

@@ -11,15 +11,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Iterator
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from flows.errors import GenesisError, GenesisStatusError, GenesisTransportError, TableTooBig
-from flows.genesis.archive import ArchivedResponse, ResponseArchive
+from flows.genesis.archive import ArchivedResponse, ResponseArchive, sniff_kind
 from flows.genesis.credentials import Credentials
 from flows.genesis.request import TableRequest
+from flows.limits import Limits, exceeded, human_size
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class GenesisClient:
         max_in_flight: int = 3,
         request_slot: RequestSlot | None = None,  # default: local_request_slot(max_in_flight)
         sleep: Callable[[float], None] = time.sleep,
+        limits: Limits = Limits(),
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._credentials = credentials
@@ -120,6 +122,7 @@ class GenesisClient:
         self.job = job
         self._request_slot = request_slot or local_request_slot(max_in_flight)
         self._sleep = sleep
+        self.limits = limits
         self._count_lock = threading.Lock()
         self.requests_sent = 0
 
@@ -160,7 +163,7 @@ class GenesisClient:
             try:
                 with self._http.stream("POST", url, data=form, headers=self._credentials.headers()) as response:
                     archived = self.archive.store(
-                        response.iter_bytes(),
+                        bounded_body(response, self.limits, table=table, describe=describe),
                         endpoint=endpoint,
                         form=form,
                         http_status=response.status_code,
@@ -275,6 +278,28 @@ class GenesisClient:
                     hint="The result stays on the server; a later run starts a new job. Raise [genesis] job_timeout_seconds for very big tables.",
                 )
             self._sleep(self.job.poll_seconds)
+
+
+def bounded_body(response: httpx.Response, limits: Limits, *, table: str | None, describe: str) -> Iterator[bytes]:
+    """The body as it streams in, after Content-Encoding is undone (a 1.5 MB gzip answer can
+    unpack to 1.5 GB), stopped beyond [limits] http_body_bytes, or json_envelope_bytes once the
+    first bytes show a JSON envelope. The archive deletes what it wrote of a body stopped here."""
+    limit, setting, head, size = limits.http_body_bytes, "http_body_bytes", b"", 0
+    content_type = response.headers.get("content-type", "")
+    encoding = response.headers.get("content-encoding", "")
+    for chunk in response.iter_bytes():
+        if len(head) < 64:
+            head += chunk[: 64 - len(head)]
+            if sniff_kind(head, content_type) == "json" and limits.json_envelope_bytes < limit:
+                limit, setting = limits.json_envelope_bytes, "json_envelope_bytes"
+        size += len(chunk)
+        if size > limit:
+            what = f"GENESIS answered more than {human_size(limit)}" + (f" (after undoing Content-Encoding {encoding})" if encoding else "")
+            raise GenesisError(
+                exceeded(what, setting, human_size(limit)) + "; the answer was not kept",
+                table=table, request=describe,
+            )
+        yield chunk
 
 
 def fetch_table(client: GenesisClient, request: TableRequest, *, stand: datetime | None = None) -> TableOutcome:

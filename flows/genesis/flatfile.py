@@ -25,6 +25,7 @@ import pandera.errors
 import pandera.ibis
 
 from flows.errors import FlatFileError, ValidationFailed
+from flows.limits import Limits, exceeded, human_size
 from schemas.flat_file import FLAT_FILE_ROWS
 from schemas.observations import Observations
 from warehouse import staging
@@ -60,46 +61,125 @@ class Layout:
     variable_codes: tuple[tuple[str, str | None], ...]  # (N_variable_code column, its variable or None)
 
 
-def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict) -> Path:
-    """Stream the single *.csv member to work_dir/<name>.csv (our name, never the server's)."""
+def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict, limits: Limits = Limits()) -> Path:
+    """Stream the single *.csv member to work_dir/<name>.csv (our name, never the server's), within
+    the [limits] on its unpacked size and compression ratio; on any failure nothing stays behind."""
+    target = work_dir / f"{name}.csv"
     try:
         with zipfile.ZipFile(zip_path) as archive:
             # Not ZipInfo.is_dir(): it fails on an empty name (a name that starts with a NUL byte).
             members = [m for m in archive.infolist() if not m.filename.endswith("/")]
             if len(members) != 1:
-                listing = ", ".join(m.filename for m in members) or "nothing"
+                listing = ", ".join(m.filename[:100] for m in members[:LISTED_MEMBERS]) or "nothing"
+                if len(members) > LISTED_MEMBERS:
+                    listing += f" and {len(members) - LISTED_MEMBERS:,} more"
                 raise FlatFileError(
-                    f"the ZIP holds {len(members)} files ({listing}); a GENESIS flat file ZIP holds exactly one *_flat.csv",
+                    f"the ZIP holds {len(members):,} files ({listing}); a GENESIS flat file ZIP holds exactly one *_flat.csv",
                     **context,
                 )
-            if not members[0].filename.lower().endswith(".csv"):
-                raise FlatFileError(f"the ZIP holds {members[0].filename!r}, not a *_flat.csv file", **context)
-            target = work_dir / f"{name}.csv"
+            member = members[0]
+            if not member.filename.lower().endswith(".csv"):
+                raise FlatFileError(f"the ZIP holds {member.filename[:200]!r}, not a *_flat.csv file", **context)
+            check_member_size(member, limits, context)
             work_dir.mkdir(parents=True, exist_ok=True)
-            with archive.open(members[0]) as source, open(target, "wb") as out:
-                shutil.copyfileobj(source, out, 1 << 20)
-                written = out.tell()
+            lines = LineLengthGuard(limits.line_bytes, context)
+            with archive.open(member) as source, open(target, "wb") as out:
+                written = 0
+                while chunk := source.read(1 << 20):
+                    lines.feed(chunk)
+                    written += len(chunk)
+                    if written > limits.zip_member_bytes:  # zipfile stops at the declared size; this does not rely on it
+                        what = "the flat file in the ZIP unpacks to more than it declares"
+                        raise FlatFileError(exceeded(what, "zip_member_bytes", human_size(limits.zip_member_bytes)), **context)
+                    out.write(chunk)
             # zipfile checks the CRC but not the size: an entry claiming no data and the CRC of none
             # would pass as an empty file.
-            if written != members[0].file_size:
-                raise zipfile.BadZipFile(f"its file should unpack to {members[0].file_size} bytes, it gave {written}")
+            if written != member.file_size:
+                raise zipfile.BadZipFile(f"its file should unpack to {member.file_size} bytes, it gave {written}")
             return target
-    except CORRUPT_ZIP_ERRORS as error:
-        raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
-    except UNREADABLE_ZIP_ERRORS as error:
-        raise FlatFileError(f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context) from None
-    except OSError as error:
-        if error.filename:  # our own disk (full, not writable): not the server's fault
-            raise
-        raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
+    except BaseException as error:
+        target.unlink(missing_ok=True)
+        if isinstance(error, CORRUPT_ZIP_ERRORS):
+            raise FlatFileError(f"the ZIP file is truncated or corrupt ({str(error)[:300]})", **context) from None
+        if isinstance(error, UNREADABLE_ZIP_ERRORS):
+            raise FlatFileError(f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context) from None
+        if isinstance(error, OSError) and not error.filename:  # our own disk (full, not writable) names a file
+            raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
+        raise
+
+
+class LineLengthGuard:
+    """Stops a flat file with a line far beyond [limits] line_bytes while it streams by: DuckDB
+    holds a line whole, and one longer than its read buffer (16 x max_line_size) it either refuses
+    with an unrelated message or, at the end of the file, silently drops. Lines up to 1.5 x the
+    limit can pass here; DuckDB's max_line_size names them. A few find() calls per chunk."""
+
+    def __init__(self, line_bytes: int, context: dict) -> None:
+        self.line_bytes = line_bytes
+        self.context = context
+        self.open_line = 0  # bytes since the last newline
+
+    def feed(self, chunk: bytes) -> None:
+        first = chunk.find(b"\n")
+        if first == -1:
+            self.open_line += len(chunk)
+        else:
+            last = chunk.rfind(b"\n")
+            longest = self.open_line + first
+            # A window of line_bytes without a newline, started every half limit, meets every line
+            # longer than 1.5 x the limit between the first and the last newline of the chunk.
+            for start in range(first + 1, last - self.line_bytes + 1, self.line_bytes // 2):
+                if chunk.find(b"\n", start, start + self.line_bytes) == -1:
+                    longest = self.line_bytes + 1
+                    break
+            self.open_line = len(chunk) - last - 1
+            self._check(longest)
+        self._check(self.open_line)
+
+    def _check(self, length: int) -> None:
+        if length > self.line_bytes:
+            raise FlatFileError(exceeded("the flat file has a longer line", "line_bytes", human_size(self.line_bytes)), **self.context)
+
+
+def check_line_lengths(csv_path: Path, line_bytes: int, context: dict) -> None:
+    """A flat file that was not unpacked (so not checked on the way): one pass of LineLengthGuard."""
+    lines = LineLengthGuard(line_bytes, context)
+    with open(csv_path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines.feed(chunk)
+
+
+LISTED_MEMBERS = 5
+# GENESIS packs with Deflate. zipfile unpacks Deflate in bounded steps, but bzip2 and LZMA a whole
+# read at once, which a crafted member turns into gigabytes of memory before any size check.
+READABLE_COMPRESSION = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "Deflate"}
+
+
+def check_member_size(member: zipfile.ZipInfo, limits: Limits, context: dict) -> None:
+    """Refuse a member before unpacking it: a compression exportwatch does not unpack in bounded
+    memory, more than zip_member_bytes, or a ratio beyond zip_ratio (a ZIP bomb)."""
+    if member.compress_type not in READABLE_COMPRESSION:
+        raise FlatFileError(
+            f"the ZIP uses compression method {member.compress_type}; exportwatch reads only stored and Deflate members, as GENESIS sends",
+            **context,
+        )
+    if member.file_size > limits.zip_member_bytes:
+        what = f"the flat file in the ZIP unpacks to {human_size(member.file_size)}"
+        raise FlatFileError(exceeded(what, "zip_member_bytes", human_size(limits.zip_member_bytes)), **context)
+    ratio = member.file_size / max(member.compress_size, 1)
+    if member.file_size > 1 << 20 and ratio > limits.zip_ratio:  # a tiny file may compress any way it likes
+        what = f"the flat file in the ZIP unpacks {ratio:,.0f} times its packed size ({human_size(member.file_size)}; a ZIP bomb?)"
+        raise FlatFileError(exceeded(what, "zip_ratio", f"{limits.zip_ratio:g}"), **context)
 
 
 UTF8_PROBE_BYTES = 1 << 20
 
 
-def read_header(csv_path: Path, *, context: dict) -> list[str]:
+def read_header(csv_path: Path, *, context: dict, line_bytes: int = Limits().line_bytes) -> list[str]:
     with open(csv_path, "rb") as handle:
-        first = handle.readline()
+        first = handle.readline(line_bytes + 1)  # never a whole line of unknown length in memory
+        if len(first) > line_bytes:
+            raise FlatFileError(exceeded("the flat file's header line is longer", "line_bytes", human_size(line_bytes)), **context)
         probe = handle.read(UTF8_PROBE_BYTES)
     try:
         header = first.decode("utf-8-sig").rstrip("\r\n")
@@ -124,6 +204,9 @@ def read_header(csv_path: Path, *, context: dict) -> list[str]:
             hint="Request format=ffcsv from the current API, or download the table again from GENESIS-Online.",
             **context,
         )
+    if any("\0" in c for c in columns):
+        column = next(i for i, c in enumerate(columns) if "\0" in c)
+        raise FlatFileError(f"the flat file header has a NUL byte in a column name (column {column + 1}: {columns[column][:100]!r})", **context)
     if "" in columns:
         raise FlatFileError(f"the flat file header has an empty column name (column {columns.index('') + 1})", **context)
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
@@ -135,12 +218,14 @@ def read_header(csv_path: Path, *, context: dict) -> list[str]:
     return columns
 
 
-def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict, sample_rows: int | None = None) -> Layout:
+def read_layout(
+    csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict, sample_rows: int | None = None, line_bytes: int = Limits().line_bytes
+) -> Layout:
     """Define the file in the scratch database and find its dimension columns by variable code.
 
     The codes are read from the first `sample_rows` rows (None: all rows); staging checks every
     row against them in its one read, and reads them from all rows when any differ."""
-    header = read_header(csv_path, context=context)
+    header = read_header(csv_path, context=context, line_bytes=line_bytes)
     groups = sorted(int(m.group(1)) for c in header if (m := _GROUP.match(c)))
     for group in groups:
         if f"{group}_variable_attribute_code" not in header:
@@ -148,7 +233,7 @@ def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict
     group_columns = [c for g in groups for c in (f"{g}_variable_code", f"{g}_variable_attribute_code")]
     quality = "value_q" if "value_q" in header else None
     keep = [*REQUIRED_COLUMNS, *group_columns, *([quality] if quality else [])]
-    staging.define_flat_file(con, csv_path, header, keep)
+    staging.define_flat_file(con, csv_path, header, keep, line_bytes)
     if not staging.has_rows(con):
         raise FlatFileError("the flat file has a header but no rows", **context)
     found = staging.distinct_codes(con, [f"{g}_variable_code" for g in groups], sample_rows)
@@ -182,7 +267,14 @@ def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict
 
 
 def stage_flat_file(
-    csv_path: Path, parquet_path: Path, *, table_code: str, language: str, context: dict, memory_limit: str = "700MB"
+    csv_path: Path,
+    parquet_path: Path,
+    *,
+    table_code: str,
+    language: str,
+    context: dict,
+    memory_limit: str = "700MB",
+    line_bytes: int = Limits().line_bytes,
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.
 
@@ -193,11 +285,11 @@ def stage_flat_file(
     try:
         try:
             try:
-                layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS)
+                layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS, line_bytes=line_bytes)
             except FlatFileError:  # maybe only the first rows lack a variable: the whole file decides
-                layout = read_layout(csv_path, con, context=context, sample_rows=None)
+                layout = read_layout(csv_path, con, context=context, sample_rows=None, line_bytes=line_bytes)
             while rejects := type_observations(con, layout, language):
-                whole_file = read_layout(csv_path, con, context=context, sample_rows=None)
+                whole_file = read_layout(csv_path, con, context=context, sample_rows=None, line_bytes=line_bytes)
                 if whole_file == layout:
                     report_contract_failures(con, language, rejects, context)
                 layout = whole_file  # the first rows did not show every variable: stage again by the whole file's
@@ -209,6 +301,8 @@ def stage_flat_file(
             text = str(error)
             if "unicode" in text.lower() or "utf-8" in text.lower():
                 raise FlatFileError("the flat file is not valid UTF-8 (Latin-1 bytes?)", **context) from None
+            if "maximum line size" in text.lower():
+                raise FlatFileError(exceeded("the flat file has a longer line", "line_bytes", human_size(line_bytes)), **context) from None
             if "CSV Error" in text:
                 raise FlatFileError(f"the flat file does not parse as ';'-separated CSV: {text.splitlines()[0]}", **context) from None
             raise FlatFileError(f"the flat file could not be read ({type(error).__name__}: {text.splitlines()[0]})", **context) from None

@@ -1,6 +1,6 @@
 """The chart in a run's Prefect artifact: after a run that loaded data (or while no report exists),
-the report next to the warehouse (<warehouse folder>/report/) is rebuilt for the first watchlist
-country, and a small PNG of its series is embedded in the Markdown as a data URI (the Prefect UI
+the report ([warehouse] report_dir, else <warehouse folder>/report/) is rebuilt for the first
+watchlist country (never over a page exportwatch did not write), and a small PNG of its series is embedded in the Markdown as a data URI (the Prefect UI
 shows it; nothing is fetched from anywhere)."""
 
 import base64
@@ -14,7 +14,8 @@ SMALL_SIZE = (720, 360)
 
 
 def report_dir(settings: Settings) -> Path:
-    return settings.warehouse.path.parent / "report"
+    """[warehouse] report_dir, else report/ beside the warehouse file."""
+    return settings.warehouse.report_dir or settings.warehouse.path.parent / "report"
 
 
 def latest_chart_markdown(settings: Settings, loaded: bool) -> str:

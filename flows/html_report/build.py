@@ -1,6 +1,8 @@
 """Collect what the report shows from the warehouse (read-only), render the charts, write the page."""
 
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -163,19 +165,51 @@ def route_chart(data: ReportData, width: int, height: int, scale: int = 2) -> ch
 def build_report(settings: Settings, out_dir: Path, country: str = "RU", *, since_year: int = SINCE_YEAR) -> ReportResult:
     """Write out_dir/index.html and its PNG charts; the page references nothing but those files."""
     data = collect(settings, country, since_year=since_year)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
     images: dict[str, charts.Png] = {}
     series_png = series_chart(data, *SERIES_SIZE)
     images[series_file(data.country_iso2)] = series_png
     route_png = route_chart(data, *ROUTE_SIZE)
     if route_png is not None:
         images[ROUTE_FILE] = route_png
-    for name, png in images.items():
-        (out_dir / name).write_bytes(png.data)
-        written[name] = out_dir / name
     index = out_dir / "index.html"
-    tmp = index.with_suffix(".html.part")
-    tmp.write_text(page.render(data, series_file(data.country_iso2), route_png and ROUTE_FILE, images), encoding="utf-8")
-    tmp.replace(index)
+    refuse_foreign_files(index, [out_dir / name for name in images])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, png in images.items():
+        write_atomically(out_dir / name, png.data)
+        written[name] = out_dir / name
+    write_atomically(index, page.render(data, series_file(data.country_iso2), route_png and ROUTE_FILE, images).encode("utf-8"))
     return ReportResult(out_dir=out_dir, index=index, charts=written, data=data)
+
+
+def refuse_foreign_files(index: Path, charts_: list[Path]) -> None:
+    """The report overwrites only a report exportwatch wrote: an index.html carrying its generator
+    mark, and the charts beside such a page. Anything else at those names is someone's file."""
+    hint = "Write the report to another folder (--out; for runs, [warehouse] report_dir) or move the file away."
+    if index.exists() and not written_by_exportwatch(index):
+        raise ReportError(f"{index} exists and was not written by exportwatch: the report does not overwrite it. {hint}")
+    for chart in charts_:
+        if chart.exists() and not index.exists():
+            raise ReportError(f"{chart} exists beside no exportwatch report: the report does not overwrite it. {hint}")
+
+
+def written_by_exportwatch(index: Path) -> bool:
+    """The generator mark, or the title that pages written before the mark existed begin with."""
+    try:
+        with open(index, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return page.GENERATOR.encode() in head or b"<title>exportwatch report:" in head
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write beside `path` under a fresh name, then rename: a reader sees the old file or the new."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

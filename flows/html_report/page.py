@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from flows.html_report.charts import Png
 
 QUALITY = {"p": "provisional", "e": "final", "r": "revised", "": "no flag"}
+# Marks a page as exportwatch's: flows.html_report.build overwrites no index.html without it.
+GENERATOR = '<meta name="generator" content="exportwatch">'
 MONTHS = "January February March April May June July August September October November December".split()
 
 
@@ -264,6 +266,7 @@ def render(data: "ReportData", series_src: str, route_src: str | None, images: d
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{GENERATOR}
 <title>exportwatch report: German exports to {name}</title>
 <style>{CSS}</style>
 </head>
