@@ -70,7 +70,7 @@ def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict
             # Not ZipInfo.is_dir(): it fails on an empty name (a name that starts with a NUL byte).
             members = [m for m in archive.infolist() if not m.filename.endswith("/")]
             if len(members) != 1:
-                listing = ", ".join(m.filename[:100] for m in members[:LISTED_MEMBERS]) or "nothing"
+                listing = ", ".join(m.filename[:60] for m in members[:LISTED_MEMBERS]) or "nothing"
                 if len(members) > LISTED_MEMBERS:
                     listing += f" and {len(members) - LISTED_MEMBERS:,} more"
                 raise FlatFileError(
