@@ -7,9 +7,6 @@ it wrote stays behind."""
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field
 
-LIMITS_SECTION = "[limits]"
-
-
 class Limits(BaseModel):
     """The [limits] section of the configuration."""
 
@@ -24,8 +21,9 @@ class Limits(BaseModel):
 
 
 def exceeded(what: str, setting: str, value: str) -> str:
-    """The end of every limit error: which limit was reached and how to raise it."""
-    return f"{what}: beyond the limit {LIMITS_SECTION} {setting} = {value} (raise it in the configuration if the file is genuine)"
+    """The end of every limit error: which limit was reached and how to raise it. Dotted, as
+    configuration errors name a key (and as a terminal that reads [..] as markup cannot eat)."""
+    return f"{what}: beyond the limit limits.{setting} = {value} (raise it in the configuration if the file is genuine)"
 
 
 def human_size(size: int) -> str:

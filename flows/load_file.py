@@ -9,7 +9,13 @@ from pathlib import Path
 from flows.config import Settings
 from flows.errors import FlatFileError
 from flows.genesis.archive import ResponseArchive
-from flows.genesis.flatfile import CORRUPT_ZIP_ERRORS, READABLE_COMPRESSION, UNREADABLE_ZIP_ERRORS
+from flows.genesis.flatfile import (
+    CORRUPT_ZIP_ERRORS,
+    MAX_ZIP_DIRECTORY_BYTES,
+    READABLE_COMPRESSION,
+    UNREADABLE_ZIP_ERRORS,
+    zip_directory_bytes,
+)
 from flows.pipeline import UpdateReport, already_loaded, exclusive_run, load_batches, stage_response
 
 TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")
@@ -79,6 +85,9 @@ def first_data_line(archived: Path, kind: str, line_bytes: int) -> str:
             with open(archived, "rb") as handle:
                 handle.readline(line_bytes)
                 return handle.readline(line_bytes).decode("utf-8", errors="replace")
+        directory = zip_directory_bytes(archived)
+        if directory is None or directory > MAX_ZIP_DIRECTORY_BYTES:
+            return ""  # staging names the problem
         with zipfile.ZipFile(archived) as archive:
             members = archive.infolist()
             if len(members) != 1 or members[0].compress_type not in READABLE_COMPRESSION:
