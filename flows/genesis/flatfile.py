@@ -185,6 +185,8 @@ def zip_directory_bytes(zip_path: Path) -> int | None:
             if len(record) == 56 and record.startswith(_ZIP64_END_OF_DIRECTORY):
                 directory = struct.unpack_from("<Q", record, 40)[0]
         return directory
+
+
 # GENESIS packs with Deflate. zipfile unpacks Deflate in bounded steps, but bzip2 and LZMA a whole
 # read at once, which a crafted member turns into gigabytes of memory before any size check.
 READABLE_COMPRESSION = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "Deflate"}
@@ -239,9 +241,10 @@ def read_header(csv_path: Path, *, context: dict, line_bytes: int = Limits().lin
             hint="Request format=ffcsv from the current API, or download the table again from GENESIS-Online.",
             **context,
         )
-    if any("\0" in c for c in columns):
-        column = next(i for i, c in enumerate(columns) if "\0" in c)
-        raise FlatFileError(f"the flat file header has a NUL byte in a column name (column {column + 1}: {columns[column][:100]!r})", **context)
+    with_nul = next((i for i, c in enumerate(columns) if "\0" in c), None)
+    if with_nul is not None:
+        name = columns[with_nul][:100]
+        raise FlatFileError(f"the flat file header has a NUL byte in a column name (column {with_nul + 1}: {name!r})", **context)
     if "" in columns:
         raise FlatFileError(f"the flat file header has an empty column name (column {columns.index('') + 1})", **context)
     duplicates = sorted({c for c in columns if columns.count(c) > 1})

@@ -31,7 +31,7 @@ def latest_chart_markdown(settings: Settings, loaded: bool) -> str:
         result = build_report(settings, out, country)
         png = series_chart(result.data, *SMALL_SIZE, scale=1, compact=True)
     except Exception as error:  # noqa: BLE001 - reported in the artifact and the log instead
-        log.warning("latest chart not rendered: %s", error)
+        log.warning("report and latest chart not written: %s", error)
         return f"\n## Latest chart\n\nnot rendered: {error}\n"
     name = result.data.short_name
     encoded = base64.b64encode(png.data).decode("ascii")
