@@ -135,8 +135,9 @@ def plan_update(
     today: date | None = None,
 ) -> list[PlannedRequest]:
     """The requests of one run: per table the revision window always (with `stand`), older years
-    only until they have been fetched once, or on every run where --since is given. With `until`
-    (a backfill) exactly the years since..until, without `stand`."""
+    only until they have been fetched once. `since` reaches further back than the configured first
+    year: its years are fetched once too, and later runs with it cost what any run costs. With
+    `until` (a backfill) exactly the years since..until, without `stand`."""
     today = today or datetime.now(UTC).date()
     templates = table_templates(settings, countries)
     with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
@@ -145,21 +146,22 @@ def plan_update(
     plan: list[PlannedRequest] = []
     for template, table_since in templates:
         state, open_year = known[template.table]
-        first_year = since if since is not None else table_since
         if until is not None:
-            plan += [PlannedRequest(r, None) for r in plan_years(template, first_year, min(until, today.year), value_limit=limit)]
+            years = plan_years(template, table_since if since is None else since, min(until, today.year), value_limit=limit)
+            plan += [PlannedRequest(r, None) for r in years]
             continue
         window_start = today.year - settings.watchlist.revision_years
         if open_year is not None:
             window_start = min(window_start, open_year)
         # Start the window at a chunk boundary, so the requests (and the stand remembered for
-        # them) are the same from run to run; small tables thus ask for their whole history.
-        window_start = max(chunk_start(template, window_start, limit), first_year)
-        # --since means: ask again from that year on, whatever GENESIS would say about `stand`.
+        # them) are the same from run to run, with or without --since; small tables thus ask for
+        # their whole history.
+        window_start = max(chunk_start(template, window_start, limit), table_since)
         window = plan_years(template, window_start, today.year, value_limit=limit)
-        plan += [PlannedRequest(r, None if since is not None else state.get(r.key)) for r in window]
+        plan += [PlannedRequest(r, state.get(r.key)) for r in window]
+        first_year = table_since if since is None else min(since, table_since)
         for r in plan_years(template, first_year, window_start - 1, value_limit=limit):
-            if since is not None or r.key not in state:
+            if r.key not in state:
                 plan.append(PlannedRequest(r, None))
     return plan
 
