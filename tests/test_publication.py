@@ -77,6 +77,7 @@ def test_first_publication_revision_and_quality_change(settings, genesis, token_
     # 1. July to December are placeholders: no value, not published, no alert.
     first, outcome = update(settings, token_client)
     t1 = first.load_ts
+    assert (first.rows_inserted, first.new_count, first.revised_count) == (24, 18, 0), "placeholders are not new months"
     assert month_row(db, july) == (None, None, None, None)
     assert month_row(db, june) == (Decimal(1_000_000), "p", t1, None)
     assert outcome.raised == [] and alerts(db) == []
@@ -85,6 +86,8 @@ def test_first_publication_revision_and_quality_change(settings, genesis, token_
     genesis.state.revise(TABLE, RU, 2026, 7, "WERTA", Decimal(500), "p", updated_at=RELEASES[0])
     second, outcome = update(settings, token_client)
     t2 = second.load_ts
+    assert (second.new_count, second.revised_count, second.quality_count) == (1, 0, 0)
+    assert [c["month"] for c in second.new] == [july] and second.revised == []
     assert month_row(db, july) == (Decimal(500_000), "p", t2, None)
     assert revisions(db) == []
     assert alerts(db) == [(july, "crossed", None)]
@@ -97,6 +100,8 @@ def test_first_publication_revision_and_quality_change(settings, genesis, token_
     genesis.state.revise(TABLE, RU, 2026, 8, "WERTA", Decimal(1000), "p", updated_at=RELEASES[1])
     third, outcome = update(settings, token_client)
     t3 = third.load_ts
+    assert (third.new_count, third.revised_count, third.quality_count) == (1, 2, 0)
+    assert [c["month"] for c in third.new] == [august] and sorted(c["month"] for c in third.revised) == [june, july]
     assert revisions(db) == [(june, Decimal(1_000_000), Decimal(600_000), t3), (july, Decimal(500_000), Decimal(900_000), t3)]
     assert month_row(db, july) == (Decimal(900_000), "p", t2, t3)
     assert month_row(db, june) == (Decimal(600_000), "p", t1, t3)
@@ -110,6 +115,8 @@ def test_first_publication_revision_and_quality_change(settings, genesis, token_
     fourth, outcome = update(settings, token_client)
     t4 = fourth.load_ts
     assert (fourth.rows_inserted, fourth.rows_closed) == (1, 1)
+    assert (fourth.new_count, fourth.revised_count, fourth.quality_count) == (0, 0, 1)
+    assert fourth.new == [] and fourth.revised == []
     assert query(db, "SELECT month, value, old_quality, new_quality, changed_at FROM quality_changes") == [
         (january, Decimal(1_000_000), "p", "e", t4)
     ]
