@@ -192,7 +192,7 @@ def test_an_older_warehouse_gets_the_new_views(settings, genesis, token_client):
 
 def exportwatch(*args: str, env: dict) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_", "PREFECT_"))}
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment | env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment | env, timeout=900)
 
 
 @pytest.fixture
