@@ -48,7 +48,8 @@ def update(
     db: DbOption = None,
     config: ConfigOption = None,
     country: CountryOption = None,
-    since: Annotated[Optional[int], typer.Option(help="Request every year from this one on (every run where given).")] = None,
+    since: Annotated[Optional[int], typer.Option(help="Extend the history back to this year: years never fetched are fetched once; "
+                                                      "already fetched years only as every run does (recent ones, with stand). To download again: backfill.")] = None,
 ) -> None:
     """Fetch what GENESIS published or revised since the last run and load it."""
     from flows.config import load_settings, resolve_countries
@@ -71,7 +72,8 @@ def update(
 @app.command()
 def backfill(
     country: Annotated[list[str], typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several.")],
-    since: Annotated[int, typer.Option(help="First year.")],
+    since: Annotated[int, typer.Option(help="First year. Every year since..until is downloaded again, without stand "
+                                            "(update --since fetches only the years never fetched).")],
     until: Annotated[Optional[int], typer.Option(help="Last year (default: this year).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,

@@ -65,14 +65,11 @@ class UpdateReport:
     load_ts: datetime | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)  # a sample: the latest 50 of each kind
     alerts: Any = None  # flows.alerts.process.AlertOutcome, filled in by the flow
-
-    @property
-    def new_count(self) -> int:
-        return self.rows_inserted - self.rows_closed  # every revision closes one row and opens one
-
-    @property
-    def revised_count(self) -> int:
-        return self.rows_closed
+    # Of the rows inserted: first publications (replacing nothing or the placeholder ...), revisions
+    # of published values, and changes of the quality flag alone (see warehouse/queries/change_counts.sql).
+    new_count: int = 0
+    revised_count: int = 0
+    quality_count: int = 0
 
     @property
     def new(self) -> list[dict[str, Any]]:
@@ -145,8 +142,9 @@ def plan_update(
     today: date | None = None,
 ) -> list[PlannedRequest]:
     """The requests of one run: per table the revision window always (with `stand`), older years
-    only until they have been fetched once, or on every run where --since is given. With `until`
-    (a backfill) exactly the years since..until, without `stand`."""
+    only until they have been fetched once. `since` reaches further back than the configured first
+    year: its years are fetched once too, and later runs with it cost what any run costs. With
+    `until` (a backfill) exactly the years since..until, without `stand`."""
     today = today or datetime.now(UTC).date()
     templates = table_templates(settings, countries)
     with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
@@ -155,21 +153,22 @@ def plan_update(
     plan: list[PlannedRequest] = []
     for template, table_since in templates:
         state, open_year = known[template.table]
-        first_year = since if since is not None else table_since
         if until is not None:
-            plan += [PlannedRequest(r, None) for r in plan_years(template, first_year, min(until, today.year), value_limit=limit)]
+            years = plan_years(template, table_since if since is None else since, min(until, today.year), value_limit=limit)
+            plan += [PlannedRequest(r, None) for r in years]
             continue
         window_start = today.year - settings.watchlist.revision_years
         if open_year is not None:
             window_start = min(window_start, open_year)
         # Start the window at a chunk boundary, so the requests (and the stand remembered for
-        # them) are the same from run to run; small tables thus ask for their whole history.
-        window_start = max(chunk_start(template, window_start, limit), first_year)
-        # --since means: ask again from that year on, whatever GENESIS would say about `stand`.
+        # them) are the same from run to run, with or without --since; small tables thus ask for
+        # their whole history.
+        window_start = max(chunk_start(template, window_start, limit), table_since)
         window = plan_years(template, window_start, today.year, value_limit=limit)
-        plan += [PlannedRequest(r, None if since is not None else state.get(r.key)) for r in window]
+        plan += [PlannedRequest(r, state.get(r.key)) for r in window]
+        first_year = table_since if since is None else min(since, table_since)
         for r in plan_years(template, first_year, window_start - 1, value_limit=limit):
-            if since is not None or r.key not in state:
+            if r.key not in state:
                 plan.append(PlannedRequest(r, None))
     return plan
 
@@ -318,19 +317,20 @@ def load_batches(
         settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds, memory_limit=settings.warehouse.memory_limit
     ) as con:
         result = load(con, batches, records, run_id=run_id, started_at=started_at, load_ts=load_ts, requests=requests)
-        changes = sample_changes(con, load_ts) if result.rows_inserted else []
+        changes, counts = describe_changes(con, load_ts) if result.rows_inserted else ([], (0, 0, 0))
     status = "loaded" if result.rows_inserted or result.rows_closed else "unchanged"
-    return UpdateReport(run_id, status, requests, result.rows_inserted, result.rows_closed, load_ts, changes)
+    return UpdateReport(run_id, status, requests, result.rows_inserted, result.rows_closed, load_ts, changes, None, *counts)
 
 
-def sample_changes(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> list[dict[str, Any]]:
-    """The run report's sample of what the load changed. The load has committed by now, so a
-    failure here (out of memory, say) costs the sample, not the run."""
+def describe_changes(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> tuple[list[dict[str, Any]], tuple[int, int, int]]:
+    """The run report's sample of what the load changed, and the counts of first publications,
+    revisions and quality changes. The load has committed by now, so a failure here (out of
+    memory, say) costs the report's detail, not the run."""
     try:
-        return queries.changes_at(con, load_ts)
+        return queries.changes_at(con, load_ts), queries.change_counts(con, load_ts)
     except duckdb.Error as error:
-        log.warning("the load committed, but its changes could not be sampled for the run report: %s", error)
-        return []
+        log.warning("the load committed, but its changes could not be described for the run report: %s", error)
+        return [], (0, 0, 0)
 
 
 def record_failure(settings: Settings, *, run_id: str, started_at: datetime, requests: int, error: Exception) -> None:

@@ -77,6 +77,7 @@ def summary(report: UpdateReport) -> dict:
         "rows_closed": report.rows_closed,
         "new_months": report.new_count,
         "revised_months": report.revised_count,
+        "quality_changes": report.quality_count,
         "alerts_raised": len(report.alerts.raised) if report.alerts else 0,
         "alerts_pending": report.alerts.pending if report.alerts else 0,
     }

@@ -132,15 +132,49 @@ def test_too_big_table_is_split_for_a_token_and_run_as_job_for_a_user(settings, 
         assert any(r.form["job"] == "true" for r in genesis.state.requests_to("data/tablefile"))
 
 
-def test_since_requests_old_years_on_every_run(settings, genesis, token_client):
+def test_since_fetches_older_years_once_and_then_sends_stand(settings, genesis, token_client):
+    settings.watchlist.since = 2021
     run_update(settings, token_client)
     genesis.state.received.clear()
 
-    run_update(settings, token_client, since=2019)
+    extended = run_update(settings, token_client, since=2019)
 
     requests = genesis.state.requests_to("data/tablefile")
-    assert min(int(r.form["startyear"]) for r in requests) == 2019
-    assert all("stand" not in r.form for r in requests)
+    assert sorted((r.form["startyear"], r.form["endyear"], "stand" in r.form) for r in requests) == [("2019", "2020", False), ("2021", str(datetime.now().year), True)]
+    assert extended.rows_inserted == len([o for o in make_observations() if o.year < 2021])
+    before = snapshot(settings.warehouse.path, ALL_TABLES)
+    for since in (2019, None):  # again with --since, and a scheduled run: the same single request
+        genesis.state.received.clear()
+
+        report = run_update(settings, token_client, since=since)
+
+        requests = genesis.state.requests_to("data/tablefile")
+        assert len(requests) == 1 and requests[0].form["stand"] and requests[0].form["startyear"] == "2021"
+        assert report.status == "unchanged" and snapshot(settings.warehouse.path, ALL_TABLES) == before
+
+
+def test_since_on_a_new_warehouse_fetches_every_year_then_sends_stand(settings, genesis, token_client):
+    settings.watchlist.since = 2021
+    run_update(settings, token_client, since=2019)
+    assert query(settings.warehouse.path, "SELECT min(month) FROM observations") == [(date(2019, 1, 1),)]
+    before = snapshot(settings.warehouse.path, ALL_TABLES)
+    genesis.state.received.clear()
+
+    report = run_update(settings, token_client, since=2019)
+
+    assert report.status == "unchanged" and report.requests == 1
+    assert [r.form["stand"] != "" for r in genesis.state.requests_to("data/tablefile")] == [True]
+    assert snapshot(settings.warehouse.path, ALL_TABLES) == before
+
+
+def test_backfill_downloads_its_years_again_without_stand(settings, genesis, token_client):
+    run_update(settings, token_client)
+    genesis.state.received.clear()
+
+    run_update(settings, token_client, since=2020, until=2021)
+
+    requests = genesis.state.requests_to("data/tablefile")
+    assert [(r.form["startyear"], r.form["endyear"], "stand" in r.form) for r in requests] == [("2020", "2021", False)]
 
 
 def test_revision_window_reaches_back_to_provisional_months(settings, genesis, token_client):

@@ -16,8 +16,8 @@ class SeriesMonth:
     value_eur: Decimal | None
     yoy_pct: float | None
     mom_pct: float | None
-    first_loaded_at: datetime
-    last_loaded_at: datetime
+    first_published_at: datetime  # when the first value replaced the placeholder ... (or nothing)
+    value_changed_at: datetime  # the first publication or the latest revision; not a quality flag change
 
 
 @dataclass(frozen=True)

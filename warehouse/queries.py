@@ -29,6 +29,12 @@ def changes_at(con: duckdb.DuckDBPyConnection, load_ts: datetime, limit: int = 5
     return [dict(zip(names, row)) for row in relation.fetchall()]
 
 
+def change_counts(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> tuple[int, int, int]:
+    """(first publications, revisions, quality-only changes) among the rows the load at load_ts opened."""
+    published, revised, quality = con.execute(read_sql("queries/change_counts"), {"load_ts": load_ts}).fetchall()[0]
+    return int(published), int(revised), int(quality)
+
+
 def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
     """Run warehouse/queries/<name>.sql; return column names and rows."""
     relation = con.execute(read_sql(f"queries/{name}"), params or {})

@@ -72,7 +72,7 @@ def decide(
     """The alerts for one series of a rule. `since` is the rule's watermark (None: never evaluated)."""
     by_month = {p.month: p for p in points}
     crossing = crossing_months(points, rule)
-    new_months = {p.month for p in points if since is None or p.first_loaded_at > since}
+    new_months = {p.month for p in points if since is None or p.first_published_at > since}
     first_load = bool(points) and new_months == set(by_month)
 
     def alert(month: date, kind: str) -> NewAlert:
@@ -85,7 +85,7 @@ def decide(
     is_active = {m for m, kind in active.items() if kind in ACTIVE_KINDS}
     if first_load or since is None:
         return [alert(m, "historical") for m in sorted(crossing - is_active)]
-    changed = {p.month for p in points if p.last_loaded_at > since}
+    changed = {p.month for p in points if p.value_changed_at > since}
     candidates = affected_months(points, changed, rule)
     raised = [alert(m, "crossed" if m in new_months else "revised") for m in sorted((crossing - is_active) & candidates)]
     cleared = [alert(m, "cleared") for m in sorted((is_active - crossing) & candidates) if m in by_month]

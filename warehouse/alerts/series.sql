@@ -1,17 +1,27 @@
--- One alert series with, per month, when it was first loaded and when last changed.
+-- One alert series: the months with a published value, each with when it was first published and
+-- when its value last changed (its first publication or a revision). A change of the quality flag
+-- alone is no change here, so it never raises an alert; a placeholder month (...) is not yet in
+-- the series.
 SELECT
     t.month,
     t.value_eur,
     t.yoy_pct,
     t.mom_pct,
-    h.first_loaded_at,
-    h.last_loaded_at
+    t.first_published_at,
+    h.value_changed_at
 FROM monthly_trade AS t
 JOIN (
-    SELECT month, min(valid_from) AS first_loaded_at, max(valid_from) AS last_loaded_at
-    FROM observations
-    WHERE country_code = $country_code AND measure = $measure AND goods_code = ''
+    SELECT month, max(valid_from) FILTER (WHERE value_changed) AS value_changed_at
+    FROM (
+        SELECT month, valid_from,
+               value IS DISTINCT FROM lag(value) OVER key_history
+                   OR symbol IS DISTINCT FROM lag(symbol) OVER key_history
+                   OR unit IS DISTINCT FROM lag(unit) OVER key_history AS value_changed
+        FROM observations
+        WHERE country_code = $country_code AND measure = $measure AND goods_code = ''
+        WINDOW key_history AS (PARTITION BY table_code, month ORDER BY valid_from)
+    )
     GROUP BY month
 ) AS h USING (month)
-WHERE t.country_code = $country_code AND t.flow = $flow
+WHERE t.country_code = $country_code AND t.flow = $flow AND t.first_published_at IS NOT NULL
 ORDER BY t.month;

@@ -1,14 +1,15 @@
 -- What one load changed, as a sample for reports: up to $limit revised keys (with the previous value)
--- and the $limit latest new keys. The counts come from the load itself; this never returns a
--- backfill's millions of rows, and never joins them either: the rows the load closed are few,
--- and each sample is a top-N of the rows it opened.
+-- and the $limit latest newly published keys. A value replacing the placeholder ... is new (its
+-- first publication), not revised; a change of the quality flag alone is neither. The counts come
+-- from change_counts.sql; this never returns a backfill's millions of rows, and never joins them
+-- either: the rows the load closed are few, and each sample is a top-N of the rows it opened.
 WITH closed AS (
-    SELECT table_code, country_code, goods_code, measure, month, value AS old_value
+    SELECT table_code, country_code, goods_code, measure, month, value AS old_value, symbol AS old_symbol, unit AS old_unit
     FROM observations
     WHERE valid_to = $load_ts
 ),
 opened AS (
-    SELECT table_code, country_code, goods_code, measure, month, value AS new_value
+    SELECT table_code, country_code, goods_code, measure, month, value AS new_value, symbol AS new_symbol, unit AS new_unit
     FROM observations
     WHERE valid_from = $load_ts
 ),
@@ -16,13 +17,16 @@ revised AS (
     SELECT opened.*, closed.old_value, 'revised' AS change
     FROM opened
     JOIN closed USING (table_code, country_code, goods_code, measure, month)
+    WHERE closed.old_symbol IS DISTINCT FROM '...'
+      AND (old_value IS DISTINCT FROM new_value OR old_symbol IS DISTINCT FROM new_symbol OR old_unit IS DISTINCT FROM new_unit)
     ORDER BY month DESC, country_code, goods_code, measure
     LIMIT $limit
 ),
 new AS (
     SELECT opened.*, CAST(NULL AS DECIMAL(38, 3)) AS old_value, 'new' AS change
     FROM opened
-    ANTI JOIN closed USING (table_code, country_code, goods_code, measure, month)
+    ANTI JOIN (SELECT * FROM closed WHERE old_symbol IS DISTINCT FROM '...') AS published USING (table_code, country_code, goods_code, measure, month)
+    WHERE opened.new_symbol IS DISTINCT FROM '...'
     ORDER BY month DESC, country_code, goods_code, measure
     LIMIT $limit
 )

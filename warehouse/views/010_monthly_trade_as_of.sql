@@ -1,5 +1,9 @@
 -- The series as known at timestamp ts: for every (table, country, flow, month) the vintage that
 -- was valid then, with year-on-year and month-on-month change computed on that same vintage set.
+-- GENESIS lists months it has not published yet with the symbol ... ("Angabe fällt später an"):
+-- such a placeholder is not a publication, so the first number (or substantive symbol - . / x)
+-- that replaces it is the first publication, not a revision. A revision is a change of value,
+-- symbol or unit of a published vintage; a change of the quality flag alone is neither.
 CREATE OR REPLACE MACRO monthly_trade_as_of(ts) AS TABLE
 WITH known AS (
     SELECT *
@@ -8,11 +12,22 @@ WITH known AS (
       AND goods_code = ''  -- country totals; goods are in monthly_trade_by_goods
       AND valid_from <= ts
 ),
+steps AS (
+    -- every vintage beside the one it replaced
+    SELECT table_code, country_code, measure, month, valid_from,
+           symbol IS DISTINCT FROM '...' AS published,
+           lag(symbol IS DISTINCT FROM '...') OVER key_history AS replaced_published,
+           value IS DISTINCT FROM lag(value) OVER key_history
+               OR symbol IS DISTINCT FROM lag(symbol) OVER key_history
+               OR unit IS DISTINCT FROM lag(unit) OVER key_history AS value_changed
+    FROM known
+    WINDOW key_history AS (PARTITION BY table_code, country_code, measure, month ORDER BY valid_from)
+),
 history AS (
     SELECT table_code, country_code, measure, month,
-           min(valid_from) AS first_published_at,
-           count(*) AS vintages
-    FROM known
+           min(valid_from) FILTER (WHERE published) AS first_published_at,
+           max(valid_from) FILTER (WHERE replaced_published AND value_changed) AS last_revised_at
+    FROM steps
     GROUP BY ALL
 ),
 valid AS (
@@ -30,7 +45,7 @@ SELECT
     v.value AS value_eur,
     v.quality,
     h.first_published_at,
-    CASE WHEN h.vintages > 1 THEN v.valid_from END AS last_revised_at,
+    h.last_revised_at,
     100 * (v.value - year_before.value) / nullif(year_before.value, 0) AS yoy_pct,
     100 * (v.value - month_before.value) / nullif(month_before.value, 0) AS mom_pct
 FROM valid AS v

@@ -1,4 +1,6 @@
--- Every change of a value: the closed vintage beside the one that replaced it.
+-- Every revision of a published value: the closed vintage beside the one that replaced it, when
+-- value, symbol or unit differ. Not revisions: the first publication (the closed vintage was the
+-- placeholder ... , "not yet available") and a change of the quality flag alone (quality_changes).
 CREATE OR REPLACE VIEW revisions AS
 SELECT
     new.table_code,
@@ -25,9 +27,11 @@ JOIN observations AS old
  AND old.goods_code = new.goods_code
  AND old.measure = new.measure
  AND old.month = new.month
- AND old.valid_to = new.valid_from;
+ AND old.valid_to = new.valid_from
+WHERE old.symbol IS DISTINCT FROM '...'
+  AND (old.value IS DISTINCT FROM new.value OR old.symbol IS DISTINCT FROM new.symbol OR old.unit IS DISTINCT FROM new.unit);
 
-COMMENT ON VIEW revisions IS 'Every revision of a value: old and new value, symbol and quality flag, and when the revision was loaded.';
+COMMENT ON VIEW revisions IS 'Every revision of a published value: old and new value, symbol and quality flag, and when the revision was loaded. The first publication of a month (replacing the placeholder ...) is not a revision; a change of the quality flag alone is in quality_changes.';
 COMMENT ON COLUMN revisions.table_code IS 'GENESIS table.';
 COMMENT ON COLUMN revisions.country_code IS 'Partner country as STLAH key.';
 COMMENT ON COLUMN revisions.goods_code IS 'Commodity code; empty for country totals.';
