@@ -182,9 +182,11 @@ def read_layout(csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict
 
 
 def stage_flat_file(
-    csv_path: Path, parquet_path: Path, *, table_code: str, language: str, context: dict, memory_limit: str = "700MB"
+    csv_path: Path, parquet_path: Path, *, table_code: str, language: str, context: dict, memory_limit: str = "700MB",
+    goods_variable: str = "",
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.
+    With `goods_variable` (e.g. WAM6, as configured) the goods keys must come in that variable.
 
     Raises FlatFileError for an unreadable layout and ValidationFailed when rows break the contract.
     """
@@ -201,6 +203,13 @@ def stage_flat_file(
                 if whole_file == layout:
                     report_contract_failures(con, language, rejects, context)
                 layout = whole_file  # the first rows did not show every variable: stage again by the whole file's
+            if goods_variable and layout.goods_variable != goods_variable:
+                found = f"goods variable {layout.goods_variable}" if layout.goods_variable else "no goods variable"
+                raise FlatFileError(
+                    f"the flat file has {found}, but the configuration names {goods_variable}: "
+                    f"set goods_variable to the table's goods classification (exportwatch check lists it)",
+                    **context,
+                )
             reject_duplicates(con, context)
             staging.define_batch(con, table_code, layout.goods_variable)
             validate_in_chunks(con, "staged_flat_observations_check", Observations, "Observations", context)
