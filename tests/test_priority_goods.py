@@ -2,6 +2,8 @@
 (variable WAM6, keys WA + HS6), with placeholders for unpublished months, HS 2022 codes reported as
 '-' before they existed, and a revision; the views must equal an independent computation."""
 
+import hashlib
+import json
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -220,3 +222,123 @@ def test_priority_goods_and_the_views_are_in_the_data_dictionary(chpl):
     ]
     assert all(comments.values())
     assert con.execute("SELECT count(*), count(DISTINCT hs6), min(list_version) FROM priority_goods").fetchall() == [(50, 50, "2024-02-23")]
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+CHIPS_RULE = """
+[[alerts.rules]]
+name = "chips-to-kyrgyzstan"
+scope = "priority_goods"
+countries = ["KG"]
+tier = "1"
+metric = "index_2021"
+direction = "above"
+threshold = 300
+"""
+
+
+@pytest.mark.slow
+def test_the_above_rule_raises_crossed_once_and_cleared_after_a_revision(chpl, genesis, token_client, receiver, tmp_path):
+    from flows.alerts.process import process_alerts
+    from flows.config import load_settings
+
+    config = tmp_path / "rules.toml"
+    config.write_text(CHIPS_RULE, encoding="utf-8")
+    chpl.alerts.rules = load_settings(config).alerts.rules  # the issue's example, parsed as a user writes it
+    chpl.alerts.channels = [receiver.url]
+    chpl.alerts.delivery_backoff_seconds = 0.01
+    db = chpl.warehouse.path
+    alerts = lambda: query(db, "SELECT month, kind, metric, round(metric_value, 6), threshold FROM alerts ORDER BY alert_id")
+
+    run_update(chpl, token_client)
+    assert process_alerts(chpl).raised == [] and alerts() == []  # index 200 through 2026-08: nothing beyond 300
+
+    # September 2026 is published: Kyrgyzstan's tier-1 chips at four times 2021.
+    genesis.state.set_table(GOODS_TABLE, served_rows((2026, 9)), updated_at=datetime(2099, 1, 1))
+    run_update(chpl, token_client)
+    outcome = process_alerts(chpl)
+    assert alerts() == [(date(2026, 9, 1), "crossed", "index_2021", 400.0, 300.0)]
+    assert outcome.raised == [
+        "Exports of CHPL tier 1 to Kyrgyzstan (since 05/1992) (KG), September 2026: 5.2 m EUR, index 400.0 (2021 = 100) "
+        "(rule chips-to-kyrgyzstan: ≥ 300), first publication."
+    ]
+    assert [m["title"] for m in receiver.messages] == ["exportwatch: exports of CHPL tier 1 to KG 2026-09 above threshold"]
+    assert "FROM priority_goods_summary WHERE country_iso2 = 'KG' AND flow = 'export' AND tier = '1'" in receiver.messages[0]["message"]
+
+    run_update(chpl, token_client)  # nothing new: nothing raised again
+    assert process_alerts(chpl).raised == [] and len(alerts()) == 1
+
+    # A revision brings the processors back to their 2021 level: 1,000 + 4 x 300 = 2,200 = index 169.
+    genesis.state.revise(GOODS_TABLE, KG, 2026, 9, "WERTA", Decimal(1000), "p", goods_code="WA854231", updated_at=datetime(2099, 2, 1))
+    run_update(chpl, token_client)
+    outcome = process_alerts(chpl)
+    assert alerts()[1:] == [(date(2026, 9, 1), "cleared", "index_2021", round(100 * 2200 / 1300, 6), 300.0)]
+    assert outcome.raised[0].endswith("cleared by a revision; before the revision 5.2 m EUR.")
+    assert receiver.messages[-1]["title"] == "exportwatch: exports of CHPL tier 1 to KG 2026-09 back below threshold"
+
+
+def test_rule_fields_are_checked_and_old_rules_keep_their_fingerprint():
+    from pydantic import ValidationError
+
+    from flows.alerts.rules import AlertRule
+
+    old = AlertRule(name="r", countries=["RU"], metric="yoy_pct", threshold=-20)
+    assert old.direction == "below" and old.scope == "trade"
+    # The fingerprint as computed before direction/scope/tier/hs6 existed (stored alert state keeps it).
+    before = {"name": "r", "countries": ["RU"], "flow": "export", "metric": "yoy_pct", "threshold": -20.0, "consecutive": 1}
+    assert old.fingerprint == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
+    assert AlertRule(name="r", countries=["RU"], metric="yoy_pct", threshold=-20, direction="above").fingerprint != old.fingerprint
+    for bad, message in [
+        (dict(tier="1"), 'tier and hs6 need scope = "priority_goods"'),
+        (dict(scope="priority_goods", tier="5"), "unknown tier '5'; the list has tiers 1, 2, 3.A, 3.B, 4.A, 4.B"),
+        (dict(scope="priority_goods", hs6="123456"), "hs6 '123456' is not on the priority goods list"),
+        (dict(scope="priority_goods", tier="1", hs6="854231"), "give tier or hs6, not both"),
+    ]:
+        with pytest.raises(ValidationError, match=message):
+            AlertRule(name="r", countries=["KG"], metric="index_2021", threshold=300, **bad)
+
+
+def test_a_below_rule_on_one_good_fires_on_its_index(chpl, genesis, token_client):
+    from flows.alerts.process import process_alerts
+    from flows.alerts.rules import AlertRule
+
+    run_update(chpl, token_client)
+    # Russia, processors: a tenth of the served value from March 2022 on.
+    chpl.alerts.rules = [
+        AlertRule(name="ru-cpu", scope="priority_goods", hs6="854231", countries=["RU"], metric="index_2021", threshold=20)
+    ]
+    process_alerts(chpl)
+    months = [m for m, in query(chpl.warehouse.path, "SELECT month FROM alerts WHERE kind = 'historical' ORDER BY month")]
+    expected = expected_trade(LAST_MONTH)
+    series = {m: v for (c, f, h, m), v in expected.items() if (c, f, h) == (RU, "export", "854231")}
+    assert months == sorted(m for m in series if (i := index_2021(series, m)) is not None and i <= 20)
+    assert months[0] == date(2022, 3, 1)
+
+
+# -- check ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("served", ["WAM6", "WAM4"])
+def test_check_says_whether_the_configured_goods_variable_exists(genesis, tmp_path, served):
+    from tests.test_cli import exportwatch
+    from tests.conftest import TOKEN
+
+    genesis.state.goods_variables[GOODS_TABLE] = served
+    genesis.state.set_table(GOODS_TABLE, served_rows(LAST_MONTH)[:10])
+    config = tmp_path / "exportwatch.toml"
+    config.write_text('[priority_goods]\ntable = "51000-0012"\ngoods_variable = "WAM6"\n', encoding="utf-8")
+    result = exportwatch("check", "--config", str(config), env={"GENESIS_API_URL": genesis.base_url, "GENESIS_TOKEN": TOKEN})
+    asked = [r.form["name"] for r in genesis.state.requests_to("metadata/table")]
+    assert asked == ["51000-0004", GOODS_TABLE]
+    if served == "WAM6":
+        assert result.returncode == 0, result.stderr
+        assert "51000-0012 ([priority_goods]): variables STLAH, MONAT, WAM6 found" in result.stdout
+        assert "51000-0004 ([watchlist]): variables STLAH, MONAT found" in result.stdout
+    else:
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            "error: 51000-0012 ([priority_goods]): metadata/table lists no goods variable WAM6 (it has WAM4); set goods_variable "
+            "in [priority_goods]"
+        ]
+        assert "51000-0004 ([watchlist]): variables STLAH, MONAT found" in result.stdout
