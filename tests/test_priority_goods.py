@@ -342,3 +342,44 @@ def test_check_says_whether_the_configured_goods_variable_exists(genesis, tmp_pa
             "in [priority_goods]"
         ]
         assert "51000-0004 ([watchlist]): variables STLAH, MONAT found" in result.stdout
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_report_section_shows_the_tier_chart_and_the_ten_largest_increases(chpl, genesis, token_client, tmp_path):
+    from flows.html_report.build import build_report
+    from tests.test_report import Page, decode_png
+
+    run_update(chpl, token_client)
+    result = build_report(chpl, tmp_path / "report", "RU")
+    page = Page(result.index.read_text(encoding="utf-8"))
+    assert "priority_goods.png" in page.refs and decode_png((tmp_path / "report" / "priority_goods.png").read_bytes()) == (1920, 960)
+    assert {g["country_group"] for g in result.data.priority_groups} == {"sanctioned", "others"}
+    assert result.data.priority_group_names == {"sanctioned": "RU + BY", "others": "1 other countries"}
+
+    # Independently: exports in the 12 months to 2026-08 against 2021, per good and country.
+    expected = expected_trade(LAST_MONTH)
+    window = [date(2025, m, 1) for m in range(9, 13)] + [date(2026, m, 1) for m in range(1, 9)]
+    increases = []
+    for country in SERVED_COUNTRIES:
+        for good in GOODS:
+            base = [expected[(country, "export", good.hs6, date(2021, m, 1))] for m in range(1, 13)]
+            recent = [expected[(country, "export", good.hs6, m)] for m in window]
+            if None not in base and None not in recent:
+                increases.append((sum(recent) - sum(base), ISO[country], good.hs6))
+    top = sorted(increases, key=lambda t: (-t[0], {RU: 0, BY: 1, KG: 2}[next(c for c, i in ISO.items() if i == t[1])], t[2]))[:10]
+    rows = page.tables["priority-top"]
+    assert [(attrs["data-country"], attrs["data-hs6"]) for attrs, _ in rows] == [(iso, hs6) for _, iso, hs6 in top]
+    assert [Decimal(cells[6][0]["data-value"]) for _, cells in rows] == [increase for increase, _, _ in top]
+    assert rows[0][0] == {"data-country": "KG", "data-hs6": "854231"}  # the processors to Kyrgyzstan: +12 m EUR
+
+
+def test_without_priority_goods_the_report_says_how_to_configure_them(settings, token_client, tmp_path):
+    from flows.html_report.build import build_report
+    from tests.test_report import Page
+
+    run_update(settings, token_client)
+    page = Page(build_report(settings, tmp_path / "report", "RU").index.read_text(encoding="utf-8"))
+    assert "priority-missing" in page.elements and "priority_goods.png" not in page.refs

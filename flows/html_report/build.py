@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from flows.config import Settings, resolve_countries
+from flows.config import PriorityGoodsSettings, Settings, resolve_countries
 from flows.errors import ExportwatchError
 from flows.html_report import charts, page
 from warehouse import analysis
 from warehouse.connection import WarehouseLockedError, WarehouseUnavailableError, connect
+from warehouse.countries import countries
 from warehouse.location import WarehouseLocation
 from warehouse.results import scalar
 
@@ -43,6 +44,9 @@ class ReportData:
     goods_month: date | None
     top_goods: list[dict]
     last_load: datetime | None
+    priority_groups: list[dict] = field(default_factory=list)  # CHPL tier sums: sanctioned vs other countries
+    priority_group_names: dict[str, str] = field(default_factory=dict)  # country_group -> label
+    priority_top: list[dict] = field(default_factory=list)
     flow: str = FLOW
     since_year: int = SINCE_YEAR
 
@@ -81,6 +85,17 @@ def series_file(iso2: str) -> str:
 
 
 ROUTE_FILE = "route_comparison.png"
+PRIORITY_FILE = "priority_goods.png"
+PRIORITY_SIZE = (960, 480)
+SANCTIONED = ("RU", "BY")  # the CHPL section compares exports to these with the other countries
+
+
+def priority_countries(settings: Settings) -> tuple[list[str], list[str]]:
+    """ISO codes of the [priority_goods] countries (or its default ones): Russia and Belarus, the others."""
+    configured = (settings.priority_goods or PriorityGoodsSettings()).countries
+    known = countries()
+    isos = [known[code].iso2 or code for code in resolve_countries(configured)]
+    return [i for i in isos if i in SANCTIONED], [i for i in isos if i not in SANCTIONED]
 
 
 def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, top_n: int = TOP_GOODS) -> ReportData:
@@ -111,6 +126,8 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
         route_names = {c: short_name(present[c]) for c in watch if c in present}
         goods_month = analysis.goods_latest_month(con, code, FLOW)
         last_load, _ = analysis.freshness(con, table)
+        sanctioned, others = priority_countries(settings)
+        group_names = {"sanctioned": " + ".join(sanctioned), "others": f"{len(others)} other countries"}
         return ReportData(
             db_path=path,
             made_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
@@ -128,6 +145,9 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
             goods_month=goods_month,
             top_goods=analysis.top_goods_change(con, code, FLOW, goods_month, top_n) if goods_month else [],
             last_load=last_load,
+            priority_groups=[r for r in analysis.priority_goods_groups(con, sanctioned, others) if r["month"].year >= since_year],
+            priority_group_names=group_names,
+            priority_top=analysis.priority_goods_top_increase(con, top_n),
             since_year=since_year,
         )
     finally:
@@ -160,6 +180,15 @@ def route_chart(data: ReportData, width: int, height: int, scale: int = 2) -> ch
     return charts.render_png(charts.route_chart(title, subtitle, data.route_rows, data.route_names), width, height, scale)
 
 
+def priority_chart(data: ReportData, width: int, height: int, scale: int = 2) -> charts.Png | None:
+    if not any(r["index_2021"] for r in data.priority_groups):
+        return None
+    names = data.priority_group_names
+    title = f"German exports of the CHPL goods: {names['sanctioned']} against {names['others']}, index 2021 = 100"
+    subtitle = f"Sums per tier of the Common High Priority List; solid: {names['sanctioned']}, dashed: {names['others']} (log scale)."
+    return charts.render_png(charts.priority_chart(title, subtitle, data.priority_groups, names), width, height, scale)
+
+
 def build_report(settings: Settings, out_dir: Path, country: str = "RU", *, since_year: int = SINCE_YEAR) -> ReportResult:
     """Write out_dir/index.html and its PNG charts; the page references nothing but those files."""
     data = collect(settings, country, since_year=since_year)
@@ -171,11 +200,14 @@ def build_report(settings: Settings, out_dir: Path, country: str = "RU", *, sinc
     route_png = route_chart(data, *ROUTE_SIZE)
     if route_png is not None:
         images[ROUTE_FILE] = route_png
+    priority_png = priority_chart(data, *PRIORITY_SIZE)
+    if priority_png is not None:
+        images[PRIORITY_FILE] = priority_png
     for name, png in images.items():
         (out_dir / name).write_bytes(png.data)
         written[name] = out_dir / name
     index = out_dir / "index.html"
     tmp = index.with_suffix(".html.part")
-    tmp.write_text(page.render(data, series_file(data.country_iso2), route_png and ROUTE_FILE, images), encoding="utf-8")
+    tmp.write_text(page.render(data, series_file(data.country_iso2), route_png and ROUTE_FILE, images, priority_png and PRIORITY_FILE), encoding="utf-8")
     tmp.replace(index)
     return ReportResult(out_dir=out_dir, index=index, charts=written, data=data)
