@@ -122,6 +122,12 @@ def test_views_hold_exactly_what_was_served_with_index_and_tier_sums(chpl, genes
     run_update(chpl, token_client)
     db = chpl.warehouse.path
     expected = expected_trade(LAST_MONTH)
+    sent = [r.form for r in genesis.state.requests_to("data/tablefile") if r.form["name"] == GOODS_TABLE]
+    assert {(f["classifyingkey1"], f["classifyingvariable2"], f["classifyingkey2"], f["contents"]) for f in sent} == {
+        (f"{RU},{BY},{KG}", "WAM6", ",".join(f"WA{g.hs6}" for g in GOODS), "WERTA,WERTE")
+    }
+    years = [year for f in sent for year in range(int(f["startyear"]), int(f["endyear"]) + 1)]
+    assert sorted(years) == list(range(2020, date.today().year + 1))  # every year once
 
     rows = query(db, "SELECT country_code, flow, hs6, month, value_eur, index_2021, tier, table_code FROM priority_goods_trade")
     assert {(c, f, h, m) for c, f, h, m, *_ in rows} == set(expected)
@@ -357,7 +363,7 @@ def test_the_report_section_shows_the_tier_chart_and_the_ten_largest_increases(c
     page = Page(result.index.read_text(encoding="utf-8"))
     assert "priority_goods.png" in page.refs and decode_png((tmp_path / "report" / "priority_goods.png").read_bytes()) == (1920, 960)
     assert {g["country_group"] for g in result.data.priority_groups} == {"sanctioned", "others"}
-    assert result.data.priority_group_names == {"sanctioned": "RU + BY", "others": "1 other countries"}
+    assert result.data.priority_group_names == {"sanctioned": "RU + BY", "others": "1 other country"}
 
     # Independently: exports in the 12 months to 2026-08 against 2021, per good and country.
     expected = expected_trade(LAST_MONTH)

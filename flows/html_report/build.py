@@ -127,7 +127,7 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
         goods_month = analysis.goods_latest_month(con, code, FLOW)
         last_load, _ = analysis.freshness(con, table)
         sanctioned, others = priority_countries(settings)
-        group_names = {"sanctioned": " + ".join(sanctioned), "others": f"{len(others)} other countries"}
+        group_names = {"sanctioned": " + ".join(sanctioned), "others": f"{len(others)} other countr{'y' if len(others) == 1 else 'ies'}"}
         return ReportData(
             db_path=path,
             made_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
