@@ -358,8 +358,14 @@ def test_the_report_section_shows_the_tier_chart_and_the_ten_largest_increases(c
     from flows.html_report.build import build_report
     from tests.test_report import Page, decode_png
 
+    from flows.alerts.process import process_alerts
+    from flows.alerts.rules import AlertRule
+
     run_update(chpl, token_client)
+    chpl.alerts.rules = [AlertRule(name="ru-cpu", scope="priority_goods", hs6="854231", countries=["RU"], metric="index_2021", threshold=20)]
+    assert process_alerts(chpl).raised  # Russia's processors since March 2022 ...
     result = build_report(chpl, tmp_path / "report", "RU")
+    assert result.data.alerts == []  # ... are not markers on the chart of Russia's total exports
     page = Page(result.index.read_text(encoding="utf-8"))
     assert "priority_goods.png" in page.refs and decode_png((tmp_path / "report" / "priority_goods.png").read_bytes()) == (1920, 960)
     assert {g["country_group"] for g in result.data.priority_groups} == {"sanctioned", "others"}

@@ -127,6 +127,7 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
         goods_month = analysis.goods_latest_month(con, code, FLOW)
         last_load, _ = analysis.freshness(con, table)
         sanctioned, others = priority_countries(settings)
+        goods_rules = {r.name for r in settings.alerts.rules if r.scope == "priority_goods"}  # not about the country total
         group_names = {"sanctioned": " + ".join(sanctioned), "others": f"{len(others)} other countr{'y' if len(others) == 1 else 'ies'}"}
         return ReportData(
             db_path=path,
@@ -136,7 +137,7 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
             country_iso2=_iso2(con, code),
             country_name=_name(con, code),
             series=series,
-            alerts=analysis.alert_markers(con, code, FLOW),
+            alerts=[a for a in analysis.alert_markers(con, code, FLOW) if a["rule"] not in goods_rules],
             revisions=analysis.revision_markers(con, table, code, FLOW),
             latest_months=analysis.latest_months(con, table, code, LATEST_MONTHS),
             route_rows=[r for r in route_rows if r["month"].year >= since_year],
