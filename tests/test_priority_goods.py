@@ -395,3 +395,33 @@ def test_without_priority_goods_the_report_says_how_to_configure_them(settings, 
     run_update(settings, token_client)
     page = Page(build_report(settings, tmp_path / "report", "RU").index.read_text(encoding="utf-8"))
     assert "priority-missing" in page.elements and "priority_goods.png" not in page.refs
+
+
+def test_a_new_list_version_is_a_data_change(tmp_path, monkeypatch):
+    import shutil
+
+    import duckdb
+
+    import warehouse.migrate as migrate_module
+    from warehouse.sql_files import seed_path
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    lines = open(seed_path("priority_goods.csv"), encoding="utf-8").read().splitlines()
+    (seeds / "priority_goods.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copy(seed_path("countries.csv"), seeds / "countries.csv")
+    monkeypatch.setattr(migrate_module, "seed_path", lambda name: str(seeds / name))
+    monkeypatch.setattr(migrate_module, "seed_hash", lambda name: hashlib.sha256((seeds / name).read_bytes()).hexdigest()[:16])
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    migrate_module.migrate(con)
+    assert con.execute("SELECT count(*), min(list_version) FROM priority_goods").fetchall() == [(50, "2024-02-23")]
+    assert migrate_module.migrate(con) == []  # the same file: nothing to do
+
+    # A later version of the list: one code fewer, a new date; no code changes.
+    later = [lines[0]] + [line.replace("2024-02-23", "2025-01-01") for line in lines[2:]]
+    (seeds / "priority_goods.csv").write_text("\n".join(later) + "\n", encoding="utf-8")
+    applied = migrate_module.migrate(con)
+    assert [name.split("@")[0] for name in applied] == ["seeds/priority_goods"]
+    assert con.execute("SELECT count(*), min(list_version), count(*) FILTER (WHERE hs6 = '854231') FROM priority_goods").fetchall() == [
+        (49, "2025-01-01", 0)
+    ]
