@@ -11,6 +11,7 @@ from typing import Annotated, Any, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flows.errors import ExportwatchError
@@ -34,7 +35,8 @@ class OutputFormat(str, Enum):
 
 
 def fail(error: Exception) -> None:
-    errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    # The message is text, not markup: "[request: ...]" or "[priority_goods]" must print as written.
+    errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -156,23 +158,32 @@ def load(
 
 @app.command()
 def check(config: ConfigOption = None) -> None:
-    """Check that the GENESIS credentials work (helloworld/logincheck)."""
+    """Check that the GENESIS credentials work (helloworld/logincheck) and that every configured
+    table has the variables the configuration names (metadata/table)."""
     from flows.config import load_settings
     from flows.genesis.credentials import require_credentials
     from flows.pipeline import build_client
+    from flows.table_check import check_tables
 
     try:
         settings = load_settings(config)
         client = build_client(settings, require_credentials())
         try:
             ok, status = client.logincheck()
+            tables = check_tables(client, settings) if ok else []
         finally:
             client.close()
     except (ExportwatchError, WarehouseError) as error:
         fail(error)
     if not ok:
         fail(ExportwatchError(f"GENESIS at {settings.genesis.api_url} rejected the credentials: {status}"))
-    console.print(f"Credentials work at {settings.genesis.api_url}: {status}")
+    console.print(f"Credentials work at {settings.genesis.api_url}: {status}", highlight=False, markup=False)
+    for table in tables:
+        if not table.missing:
+            console.print(table.line(), highlight=False, markup=False)
+    problems = [table.line() for table in tables if table.missing]
+    if problems:
+        fail(ExportwatchError("; ".join(problems)))
 
 
 @app.command()

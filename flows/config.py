@@ -71,6 +71,14 @@ class TableSettings(_Section):
     since: int | None = Field(None, ge=1990, description="Default: [watchlist] since.")
 
 
+class PriorityGoodsSettings(_Section):
+    """The CHPL monitor: the goods of warehouse/seeds/priority_goods.csv by country, from a 6-digit goods table."""
+
+    table: str = Field("51000-0012", pattern=r"^51000-\d{4}$")
+    goods_variable: str = Field("WAM6", pattern=r"^WA[A-Z0-9]+$", description="The table's 6-digit goods classification.")
+    countries: list[str] = ["RU", "BY", "AM", "AZ", "GE", "KZ", "KG", "TJ", "TM", "UZ", "TR", "AE"]
+    since: int = Field(2019, ge=1990)
+
 
 class WarehouseSettings(_Section):
     path: Path = Path("data/exportwatch.duckdb")
@@ -134,6 +142,7 @@ class Settings(BaseSettings):
     alerts: AlertsSettings = AlertsSettings()
     tables: list[TableSettings] = []
     limits: Limits = Limits()
+    priority_goods: PriorityGoodsSettings | None = Field(None, description="The CHPL monitor; off unless the section exists.")
 
     @classmethod
     def settings_customise_sources(
@@ -179,6 +188,8 @@ def load_settings(explicit: Path | None = None, *, db: Path | None = None) -> Se
     resolve_countries(settings.watchlist.countries)
     for extra in settings.tables:
         resolve_countries(extra.countries or settings.watchlist.countries)
+    if settings.priority_goods is not None:
+        resolve_countries(settings.priority_goods.countries)
     for rule in settings.alerts.rules:
         resolve_countries(rule.countries)
     return settings

@@ -31,6 +31,7 @@ from warehouse import queries
 from warehouse.batch import Batch, FetchRecord, RawResponse
 from warehouse.connection import open_warehouse
 from warehouse.load import load, record_quality_issues, record_run
+from warehouse.priority_goods import priority_goods
 
 log = logging.getLogger(__name__)
 # Progress of a run as log records with a `progress` attribute (done, total); the CLI draws a bar.
@@ -112,6 +113,9 @@ def build_client(settings: Settings, credentials: Credentials, **overrides: Any)
 # -- plan ----------------------------------------------------------------------------------------
 
 
+PRIORITY_GOODS_MEASURES = ("WERTA", "WERTE")
+
+
 def table_templates(settings: Settings, countries: list[str] | None) -> list[tuple[TableRequest, int]]:
     """(request template, first year) for the watchlist table and every [[tables]] entry."""
     w = settings.watchlist
@@ -130,6 +134,14 @@ def table_templates(settings: Settings, countries: list[str] | None) -> list[tup
             goods_estimate=extra.goods_estimate,
         )
         templates.append((template, extra.since or w.since))
+    if settings.priority_goods is not None:
+        p = settings.priority_goods
+        goods = tuple(good.goods_key() for good in priority_goods())
+        template = TableRequest(
+            p.table, resolve_countries(countries or p.countries), PRIORITY_GOODS_MEASURES, 0, 0, language,
+            goods_variable=p.goods_variable, goods=goods, goods_estimate=len(goods),
+        )
+        templates.append((template, p.since))
     return templates
 
 
@@ -246,7 +258,10 @@ def stage_responses(
 
     def stage(job: tuple[TableRequest, ArchivedResponse]) -> Batch:
         request, response = job
-        return stage_response(response, request.table, request.language, request.key, request.describe(), staging_dir, limit, limits)
+        return stage_response(
+            response, request.table, request.language, request.key, request.describe(), staging_dir, limit, limits,
+            goods_variable=request.goods_variable,
+        )
 
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         batches = list(pool.map(stage, to_stage))
@@ -270,8 +285,11 @@ def stage_response(
     staging_dir: Path,
     memory_limit: str,
     limits: Limits = Limits(),
+    *,
+    goods_variable: str = "",
 ) -> Batch:
-    """A ZIP (or a bare flat file) from the archive, staged as a validated Parquet batch."""
+    """A ZIP (or a bare flat file) from the archive, staged as a validated Parquet batch; with
+    `goods_variable` (what the request selected by) the file's goods must be in that classification."""
     context = dict(table=table, request=describe, archived=str(response.path))
     if response.kind == "csv":
         csv_path = response.path
@@ -281,7 +299,14 @@ def stage_response(
     parquet = staging_dir / f"{response.sha256}.parquet"
     try:
         rows = stage_flat_file(
-            csv_path, parquet, table_code=table, language=language, context=context, memory_limit=memory_limit, line_bytes=limits.line_bytes
+            csv_path,
+            parquet,
+            table_code=table,
+            language=language,
+            context=context,
+            memory_limit=memory_limit,
+            line_bytes=limits.line_bytes,
+            goods_variable=goods_variable,
         )
     finally:
         if csv_path != response.path:  # our unpacked copy; the archived body stays

@@ -18,6 +18,7 @@ class SeriesMonth:
     mom_pct: float | None
     first_published_at: datetime  # when the first value replaced the placeholder ... (or nothing)
     value_changed_at: datetime  # the first publication or the latest revision; not a quality flag change
+    index_2021: float | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,15 @@ class NewAlert:
 def series(con: duckdb.DuckDBPyConnection, country_code: str, flow: str, measure: str) -> list[SeriesMonth]:
     params = {"country_code": country_code, "flow": flow, "measure": measure}
     return [SeriesMonth(*row) for row in con.execute(read_sql("alerts/series"), params).fetchall()]
+
+
+def priority_series(
+    con: duckdb.DuckDBPyConnection, country_code: str, flow: str, measure: str, tier: str | None, hs6: str | None, as_of: datetime | None = None
+) -> list[SeriesMonth]:
+    """A priority goods series: one good (hs6), one tier's sum, or all goods (neither), as known at
+    `as_of` (None: now)."""
+    params = {"country_code": country_code, "flow": flow, "measure": measure, "tier": tier, "hs6": hs6, "as_of": as_of or datetime.max}
+    return [SeriesMonth(*row) for row in con.execute(read_sql("alerts/priority_series"), params).fetchall()]
 
 
 def active_kinds(con: duckdb.DuckDBPyConnection, rule: str, country_code: str, flow: str) -> dict[date, str]:

@@ -9,7 +9,9 @@ from warehouse.sql_files import read_sql
 
 # The views and the macro this module reads; a warehouse last opened for writing by an older
 # version lacks them (views are created on every write connection).
-REQUIRED_OBJECTS = ("monthly_trade", "revisions", "route_comparison", "monthly_trade_by_goods", "top_goods_change")
+REQUIRED_OBJECTS = (
+    "monthly_trade", "revisions", "route_comparison", "monthly_trade_by_goods", "top_goods_change", "priority_goods_summary",
+)
 
 
 def records(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[dict]:
@@ -74,3 +76,14 @@ def freshness(con: duckdb.DuckDBPyConnection, table_code: str) -> tuple[datetime
     """(last load, latest month of the table's country totals)."""
     row = records(con, "warehouse_freshness", {"table_code": table_code})[0]
     return row["last_load"], row["latest_month"]
+
+
+def priority_goods_groups(con: duckdb.DuckDBPyConnection, sanctioned: list[str], others: list[str]) -> list[dict]:
+    """CHPL export tier sums to two groups of countries (ISO codes): country_group ('sanctioned' or
+    'others'), tier, month, value_eur, index_2021; oldest month first."""
+    return records(con, "priority_goods_groups", {"sanctioned": list(sanctioned), "others": list(others)})
+
+
+def priority_goods_top_increase(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[dict]:
+    """The goods x countries whose CHPL exports of the last 12 months grew most in EUR on 2021."""
+    return records(con, "priority_goods_top_increase", {"limit": limit})

@@ -6,7 +6,7 @@ import re
 import duckdb
 
 from warehouse.results import scalar
-from warehouse.sql_files import read_sql, seed_path, sql_names
+from warehouse.sql_files import read_sql, seed_hash, seed_path, sql_names
 from warehouse.transactions import in_transaction
 
 _BOOKKEEPING = """
@@ -39,6 +39,12 @@ def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
         con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
     if "migrations/003_countries" in applied:
         _seed_countries(con)
+    # The priority goods list is data: a new version of its seed file replaces the table's rows.
+    seed_version = "seeds/priority_goods@" + seed_hash("priority_goods.csv")
+    if seed_version not in done:
+        _seed_priority_goods(con)
+        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [seed_version])
+        applied.append(seed_version)
     # Views are recreated only when their SQL changed: on a DuckLake every DDL is a new snapshot
     # that would conflict with a concurrent writer's.
     views = sql_names("views")
@@ -58,4 +64,13 @@ def _seed_countries(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO countries SELECT country_code, name_de, name_en, nullif(iso2, '') "
         "FROM read_csv(?, header = true, all_varchar = true)",
         [seed_path("countries.csv")],
+    )
+
+
+def _seed_priority_goods(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM priority_goods")
+    con.execute(
+        "INSERT INTO priority_goods SELECT hs6, tier, description, list_version, CAST(nullif(exists_since, '') AS DATE), source "
+        "FROM read_csv(?, header = true, all_varchar = true)",
+        [seed_path("priority_goods.csv")],
     )

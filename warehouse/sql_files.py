@@ -1,5 +1,6 @@
 """SQL lives in .sql files beside this module; this reads them by name."""
 
+import hashlib
 from functools import cache
 from importlib import resources
 
@@ -29,3 +30,8 @@ def quote_literal(text: str) -> str:
 
 def seed_path(name: str) -> str:
     return str(_ROOT / "seeds" / name)
+
+
+def seed_hash(name: str) -> str:
+    """A short hash of a seed file's content, to notice a new version of it."""
+    return hashlib.sha256((_ROOT / "seeds" / name).read_bytes()).hexdigest()[:16]

@@ -39,11 +39,12 @@ def process_alerts(settings: Settings) -> AlertOutcome:
     with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
         raised = evaluate_rules(con, settings.alerts.rules)
         outcome = deliver_pending(con, settings)
-    outcome.raised = [messages.line(a) for a in raised]
+    rules = {rule.name: rule for rule in settings.alerts.rules}
+    outcome.raised = [messages.line(a, rules.get(a["rule"])) for a in raised]
     historical = [a for a in raised if a["kind"] == "historical"]
     for alert in raised:
         if alert["kind"] != "historical":
-            log.warning("alert: %s", messages.line(alert))
+            log.warning("alert: %s", messages.line(alert, rules.get(alert["rule"])))
     if historical:
         log.warning("%d historical crossing(s) found on a first evaluation; sent as one digest", len(historical))
     return outcome
@@ -67,9 +68,12 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, rules: list[AlertRule]) -> li
             measure = VALUE_MEASURES[rule.flow]
             found = []
             for code in resolve_countries(rule.countries):
-                points = store.series(con, code, rule.flow, measure)
+                if rule.scope == "priority_goods":
+                    points, previous = priority_series(con, rule, code, measure, since)
+                else:
+                    points = store.series(con, code, rule.flow, measure)
+                    previous = store.values_before_revision(con, code, measure, since)
                 active = store.active_kinds(con, rule.name, code, rule.flow) if same_rule else {}
-                previous = store.values_before_revision(con, code, measure, since)
                 found += decide(rule, code, points, active, since=since, previous_values=previous)
             new_ids += store.save_evaluation(con, rule.name, rule.fingerprint, newest, found, now)
         return new_ids
@@ -80,10 +84,21 @@ def evaluate_rules(con: duckdb.DuckDBPyConnection, rules: list[AlertRule]) -> li
     return [a for a in store.pending(con) if a["alert_id"] in set(new_ids)]
 
 
+def priority_series(con: duckdb.DuckDBPyConnection, rule: AlertRule, code: str, measure: str, since: datetime | None):
+    """The rule's priority goods series now, and its values as known at the watermark (what a
+    revision changed them from)."""
+    points = store.priority_series(con, code, rule.flow, measure, rule.tier, rule.hs6)
+    if since is None:
+        return points, {}
+    before = store.priority_series(con, code, rule.flow, measure, rule.tier, rule.hs6, as_of=since)
+    return points, {p.month: p.value_eur for p in before if p.value_eur is not None}
+
+
 def deliver_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> AlertOutcome:
     """Send pending alerts: historical ones as one digest, the others one message each. A channel
     that already received an alert is not sent it again."""
     outcome = AlertOutcome()
+    rules = {rule.name: rule for rule in settings.alerts.rules}
     pending = store.pending(con)
     channels = [Channel(url) for url in settings.alerts.channels]
     if not pending:
@@ -99,7 +114,8 @@ def deliver_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> Alert
         if not claim(con, alert_ids):
             log.info("alert(s) %s are being sent by another process", ", ".join(map(str, alert_ids)))
             continue
-        title, body = messages.digest(group) if group[0]["kind"] == "historical" else messages.single(group[0])
+        rule = rules.get(group[0]["rule"])
+        title, body = messages.digest(group, rules) if group[0]["kind"] == "historical" else messages.single(group[0], rule)
         delivered = deliver(con, alert_ids, channels, title, body, settings)
         outcome.messages_sent += delivered
         if not delivered:

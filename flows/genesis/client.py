@@ -205,6 +205,21 @@ class GenesisClient:
         status = str(body.get("Status", ""))
         return "erfolgreich" in status or "successful" in status.lower(), status
 
+    def table_variables(self, table: str, language: str = "de") -> set[str]:
+        """The codes of every variable metadata/table lists for a table (nested under Head, Columns,
+        Rows, Subtitel and Subheading, as in the recorded answers)."""
+        form = {"name": table, "area": "all", "language": language}
+        describe = f"metadata/table name={table}"
+        response = self.post("metadata/table", form, table=table, describe=describe)
+        if response.kind != "json":
+            raise GenesisError("metadata/table did not answer JSON", table=table, request=describe, archived=str(response.path))
+        body = envelope(response, table=table, request=describe)
+        code, content, _ = status_of(body)
+        structure = (body.get("Object") or {}).get("Structure") if isinstance(body.get("Object"), dict) else None
+        if code != 0 or not isinstance(structure, dict):
+            raise GenesisStatusError(code, content or "no table structure in the answer", table=table, request=describe, archived=str(response.path))
+        return set(_variable_codes(structure))
+
     def tablefile(self, request: TableRequest, *, stand: datetime | None = None) -> TableOutcome:
         """One dialog request. Raises TableTooBig on status 98 so the caller can split or run a job."""
         form = request.form()
@@ -318,6 +333,18 @@ def fetch_table(client: GenesisClient, request: TableRequest, *, stand: datetime
             responses=[response for outcome in outcomes for response in outcome.responses],
             unchanged=all(outcome.unchanged for outcome in outcomes),
         )
+
+
+def _variable_codes(node: object, depth: int = 0) -> list[str]:
+    """Every "Code" in a metadata structure (dicts and lists of them), depth-bounded."""
+    if depth > 20:
+        return []
+    if isinstance(node, list):
+        return [code for item in node for code in _variable_codes(item, depth + 1)]
+    if not isinstance(node, dict):
+        return []
+    own = [str(node["Code"])] if isinstance(node.get("Code"), str) else []
+    return own + [code for value in node.values() if isinstance(value, (dict, list)) for code in _variable_codes(value, depth + 1)]
 
 
 def format_stand(moment: datetime) -> str:

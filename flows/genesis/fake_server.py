@@ -149,15 +149,15 @@ class GenesisState:
 
     def revise(
         self, table: str, country_code: str, year: int, month: int, measure: str, value: Decimal | str,
-        quality: str = "", *, updated_at: datetime | None = None,
+        quality: str = "", *, updated_at: datetime | None = None, goods_code: str = "",
     ) -> None:
         with self.lock:
             for obs in self.tables[table]:
-                if (obs.country_code, obs.year, obs.month, obs.measure) == (country_code, year, month, measure):
+                if (obs.country_code, obs.year, obs.month, obs.measure, obs.goods_code) == (country_code, year, month, measure, goods_code):
                     obs.value, obs.quality = value, quality
                     break
             else:
-                self.tables[table].append(Observation(country_code, year, month, measure, value, quality))
+                self.tables[table].append(Observation(country_code, year, month, measure, value, quality, goods_code))
             self.updated[table] = updated_at or datetime.now(UTC).replace(tzinfo=None)
 
     def add_fault(self, fault: Fault) -> None:
@@ -320,6 +320,8 @@ class GenesisHandler(BaseHTTPRequestHandler):
             return self._tablefile(form, is_token, fault)
         if endpoint == "catalogue/results":
             return self._results(form)
+        if endpoint == "metadata/table":
+            return self._metadata_table(form)
         if endpoint == "data/resultfile":
             return self._resultfile(form, fault)
         return self._json(envelope(service, method, 104, form))
@@ -347,6 +349,36 @@ class GenesisHandler(BaseHTTPRequestHandler):
             text = f"Der Bearbeitungsauftrag wurde erstellt. Die Tabelle kann in Kürze als Ergebnis mit folgendem Namen abgerufen werden: {name}"
             return self._json(envelope("data", "tablefile", 99, form, text))
         self._zip(form["name"], rows, form.get("language", "de"), f"{form['name']}_{int(time.time() * 1000)}_{form.get('language', 'de')}_flat", fault)
+
+    def _metadata_table(self, form: dict[str, str]) -> None:
+        """The table's structure in the shape of the recorded answers (51000-0010): variables nested
+        under Head, Columns (the measures), Rows, Subtitel and Subheading."""
+        state = self.server.state
+        table = form.get("name", "")
+        if table not in state.tables:
+            return self._json(envelope("metadata", "table", 104, form))
+        language = form.get("language", "de")
+        labels = LABELS[language]
+        kind = "Merkmal" if language == "de" else "variable"
+
+        def variable(code: str, content: str, structure: list | None = None) -> dict:
+            return {"Code": code, "Content": content, "Type": kind, "Values": None, "Selected": None, "Functions": None,
+                    "Structure": structure, "Updated": "see parent"}
+
+        goods_variable = state.goods_variables.get(table)
+        goods = [variable(goods_variable, "Warenverzeichnis Außenhandelsstatistik")] if goods_variable else None
+        years = sorted({o.year for o in state.tables[table]}) or [0]
+        measures = sorted({o.measure for o in state.tables[table]})
+        structure = {
+            "Head": variable(table.split("-")[0], labels["statistic"], [variable("DINSG", labels["dinsg"], goods)]),
+            "Columns": [variable(m, MEASURE_LABELS[language][m]) for m in measures],
+            "Rows": [variable("STLAH", labels["stlah"])],
+            "Subtitel": variable("JAHR", labels["year"]),
+            "Subheading": variable("MONAT", labels["monat"]),
+        }
+        content = {"Code": table, "Content": f"Aus- und Einfuhr (Außenhandel): {table}", "Time": {"From": str(years[0]), "To": str(years[-1])},
+                   "Valid": "false", "Structure": structure, "Updated": "01.01.2026 08:00:00h"}
+        return self._json(envelope("metadata", "table", 0, form, Object=content))
 
     def _results(self, form: dict[str, str]) -> None:
         state = self.server.state

@@ -313,8 +313,10 @@ def stage_flat_file(
     context: dict,
     memory_limit: str = "700MB",
     line_bytes: int = Limits().line_bytes,
+    goods_variable: str = "",
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.
+    With `goods_variable` (e.g. WAM6, as configured) the goods keys must come in that variable.
 
     Raises FlatFileError for an unreadable layout and ValidationFailed when rows break the contract.
     """
@@ -331,6 +333,13 @@ def stage_flat_file(
                 if whole_file == layout:
                     report_contract_failures(con, language, rejects, context)
                 layout = whole_file  # the first rows did not show every variable: stage again by the whole file's
+            if goods_variable and layout.goods_variable != goods_variable:
+                found = f"goods variable {layout.goods_variable}" if layout.goods_variable else "no goods variable"
+                raise FlatFileError(
+                    f"the flat file has {found}, but the configuration names {goods_variable}: "
+                    f"set goods_variable to the table's goods classification (exportwatch check lists it)",
+                    **context,
+                )
             reject_duplicates(con, context)
             staging.define_batch(con, table_code, layout.goods_variable)
             validate_in_chunks(con, "staged_flat_observations_check", Observations, "Observations", context)

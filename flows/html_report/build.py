@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from flows.config import Settings, resolve_countries
+from flows.config import PriorityGoodsSettings, Settings, resolve_countries
 from flows.errors import ExportwatchError
 from flows.html_report import charts, page
 from warehouse import analysis
 from warehouse.connection import WarehouseLockedError, WarehouseUnavailableError, connect
+from warehouse.countries import countries
 from warehouse.location import WarehouseLocation
 from warehouse.results import scalar
 
@@ -45,6 +46,9 @@ class ReportData:
     goods_month: date | None
     top_goods: list[dict]
     last_load: datetime | None
+    priority_groups: list[dict] = field(default_factory=list)  # CHPL tier sums: sanctioned vs other countries
+    priority_group_names: dict[str, str] = field(default_factory=dict)  # country_group -> label
+    priority_top: list[dict] = field(default_factory=list)
     flow: str = FLOW
     since_year: int = SINCE_YEAR
 
@@ -83,6 +87,17 @@ def series_file(iso2: str) -> str:
 
 
 ROUTE_FILE = "route_comparison.png"
+PRIORITY_FILE = "priority_goods.png"
+PRIORITY_SIZE = (960, 480)
+SANCTIONED = ("RU", "BY")  # the CHPL section compares exports to these with the other countries
+
+
+def priority_countries(settings: Settings) -> tuple[list[str], list[str]]:
+    """ISO codes of the [priority_goods] countries (or its default ones): Russia and Belarus, the others."""
+    configured = (settings.priority_goods or PriorityGoodsSettings()).countries
+    known = countries()
+    isos = [known[code].iso2 or code for code in resolve_countries(configured)]
+    return [i for i in isos if i in SANCTIONED], [i for i in isos if i not in SANCTIONED]
 
 
 def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, top_n: int = TOP_GOODS) -> ReportData:
@@ -113,6 +128,9 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
         route_names = {c: short_name(present[c]) for c in watch if c in present}
         goods_month = analysis.goods_latest_month(con, code, FLOW)
         last_load, _ = analysis.freshness(con, table)
+        sanctioned, others = priority_countries(settings)
+        goods_rules = {r.name for r in settings.alerts.rules if r.scope == "priority_goods"}  # not about the country total
+        group_names = {"sanctioned": " + ".join(sanctioned), "others": f"{len(others)} other countr{'y' if len(others) == 1 else 'ies'}"}
         return ReportData(
             db_path=path,
             made_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
@@ -121,7 +139,7 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
             country_iso2=_iso2(con, code),
             country_name=_name(con, code),
             series=series,
-            alerts=analysis.alert_markers(con, code, FLOW),
+            alerts=[a for a in analysis.alert_markers(con, code, FLOW) if a["rule"] not in goods_rules],
             revisions=analysis.revision_markers(con, table, code, FLOW),
             latest_months=analysis.latest_months(con, table, code, LATEST_MONTHS),
             route_rows=[r for r in route_rows if r["month"].year >= since_year],
@@ -130,6 +148,9 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
             goods_month=goods_month,
             top_goods=analysis.top_goods_change(con, code, FLOW, goods_month, top_n) if goods_month else [],
             last_load=last_load,
+            priority_groups=[r for r in analysis.priority_goods_groups(con, sanctioned, others) if r["month"].year >= since_year],
+            priority_group_names=group_names,
+            priority_top=analysis.priority_goods_top_increase(con, top_n),
             since_year=since_year,
         )
     finally:
@@ -162,6 +183,15 @@ def route_chart(data: ReportData, width: int, height: int, scale: int = 2) -> ch
     return charts.render_png(charts.route_chart(title, subtitle, data.route_rows, data.route_names), width, height, scale)
 
 
+def priority_chart(data: ReportData, width: int, height: int, scale: int = 2) -> charts.Png | None:
+    if not any(r["index_2021"] for r in data.priority_groups):
+        return None
+    names = data.priority_group_names
+    title = f"German exports of the CHPL goods: {names['sanctioned']} against {names['others']}, index 2021 = 100"
+    subtitle = f"Sums per tier of the Common High Priority List; solid: {names['sanctioned']}, dashed: {names['others']} (log scale)."
+    return charts.render_png(charts.priority_chart(title, subtitle, data.priority_groups, names), width, height, scale)
+
+
 def build_report(settings: Settings, out_dir: Path, country: str = "RU", *, since_year: int = SINCE_YEAR) -> ReportResult:
     """Write out_dir/index.html and its PNG charts; the page references nothing but those files."""
     data = collect(settings, country, since_year=since_year)
@@ -171,6 +201,9 @@ def build_report(settings: Settings, out_dir: Path, country: str = "RU", *, sinc
     route_png = route_chart(data, *ROUTE_SIZE)
     if route_png is not None:
         images[ROUTE_FILE] = route_png
+    priority_png = priority_chart(data, *PRIORITY_SIZE)
+    if priority_png is not None:
+        images[PRIORITY_FILE] = priority_png
     index = out_dir / "index.html"
     refuse_foreign_files(index, [out_dir / name for name in images])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +211,8 @@ def build_report(settings: Settings, out_dir: Path, country: str = "RU", *, sinc
     for name, png in images.items():
         write_atomically(out_dir / name, png.data)
         written[name] = out_dir / name
-    write_atomically(index, page.render(data, series_file(data.country_iso2), route_png and ROUTE_FILE, images).encode("utf-8"))
+    html = page.render(data, series_file(data.country_iso2), route_png and ROUTE_FILE, images, priority_png and PRIORITY_FILE)
+    write_atomically(index, html.encode("utf-8"))
     return ReportResult(out_dir=out_dir, index=index, charts=written, data=data)
 
 

@@ -181,3 +181,41 @@ def route_chart(title: str, subtitle: str, rows: list[dict], names: dict[str, st
         return _config(chart)
 
     return make
+
+
+TIER_COLORS = ["#1f2933", "#c0392b", "#d68910", "#1f4e79", "#2e8b57", "#7d3c98", "#17a589"]
+
+
+def priority_chart(title: str, subtitle: str, rows: list[dict], groups: dict[str, str]) -> Callable[[int, int], alt.TopLevelMixin]:
+    """CHPL tier sums indexed on 2021 (= 100), log scale: one colour per tier, solid for one group of
+    countries and dashed for the other (`groups`: country_group -> label, solid first)."""
+    tiers = sorted({r["tier"] for r in rows}, key=lambda t: (t != "all", t))
+    data = [
+        {"month": _iso(r["month"]), "index": r["index_2021"], "tier": f"tier {r['tier']}" if r["tier"] != "all" else "all goods",
+         "group": groups[r["country_group"]]}
+        for r in rows
+        if r["index_2021"] is not None and r["index_2021"] > 0 and r["country_group"] in groups
+    ]
+    tier_names = [f"tier {t}" if t != "all" else "all goods" for t in tiers]
+    low = min([p["index"] for p in data] + [100]) / 1.15
+    high = max([p["index"] for p in data] + [100]) * 1.15
+    ticks = [t for t in LOG_TICKS if low <= t <= high]
+
+    def make(width: int, height: int) -> alt.TopLevelMixin:
+        color = alt.Color("tier:N", scale=alt.Scale(domain=tier_names, range=TIER_COLORS[: len(tier_names)]))
+        dash = alt.StrokeDash("group:N", scale=alt.Scale(domain=list(groups.values()), range=[[1, 0], [5, 3]]))
+        x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
+        y = alt.Y(
+            "index:Q",
+            title="index, 2021 monthly average = 100 (log scale)",
+            scale=alt.Scale(type="log", domain=[low, high], nice=False),
+            axis=alt.Axis(values=ticks, format=",.0f"),
+        )
+        lines = alt.Chart(alt.Data(values=data)).mark_line(strokeWidth=1.8).encode(
+            x=x, y=y, color=color, strokeDash=dash, detail="group:N"
+        )
+        base = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
+        chart = alt.layer(base, lines).properties(width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, limit=width))
+        return _config(chart)
+
+    return make

@@ -187,6 +187,51 @@ def goods_section(data: "ReportData") -> str:
     return table("top-goods", headers, rows, caption) + note
 
 
+PRIORITY_CONFIG = """[priority_goods]                 # the CHPL monitor
+table = "51000-0012"
+goods_variable = "WAM6"
+countries = ["RU", "BY", "AM", "AZ", "GE", "KZ", "KG", "TJ", "TM", "UZ", "TR", "AE"]
+since = 2019"""
+
+
+def priority_section(data: "ReportData", chart_src: str | None, images: dict[str, "Png"]) -> str:
+    if not data.priority_groups:
+        return (
+            '<p class="note" id="priority-missing">No priority goods are loaded in this warehouse. To follow the Common High '
+            "Priority List, add this section to the configuration and run <code>exportwatch update</code>:</p>" + code_block(PRIORITY_CONFIG)
+        )
+    names = data.priority_group_names
+    chart = (
+        img(chart_src, images[chart_src], f"CHPL export tier sums to {names['sanctioned']} and to {names['others']}, indexed on 2021")
+        if chart_src
+        else '<p class="note">No tier sum has a complete 2021 to index on.</p>'
+    )
+    rows = []
+    for r in data.priority_top:
+        rows.append(
+            f'<tr data-country="{escape(r["country_iso2"] or r["country_code"])}" data-hs6="{escape(r["hs6"])}">'
+            + txt("country", r["country_iso2"] or r["country_code"])
+            + txt("hs6", r["hs6"])
+            + txt("tier", r["tier"])
+            + txt("description", r["description"])
+            + num("value_2021", r["value_2021"], fmt_meur(r["value_2021"]))
+            + num("value_last_12", r["value_last_12"], fmt_meur(r["value_last_12"]))
+            + num("increase_eur", r["increase_eur"], fmt_meur(r["increase_eur"]))
+            + num("index_2021", r["index_2021"], fmt_index(r["index_2021"]))
+            + "</tr>"
+        )
+    if not rows:
+        return chart + '<p class="note">No good and country has 12 months of values both in 2021 and up to the latest month.</p>'
+    latest = data.priority_top[0]["latest_month"]
+    headers = ["Country", "HS6", "Tier", "Good", "2021, m EUR", f"12 months to {latest:%Y-%m}, m EUR", "Increase, m EUR", "Index (2021 = 100)"]
+    caption = f"The {len(rows)} goods × countries whose exports grew most on 2021 (12 months to {long_month(latest)} against 2021)"
+    note = (
+        '<p class="note">Tiers of the Common High Priority List (EU, US, UK, Japan; list in the <code>priority_goods</code> table): '
+        "1 = integrated circuits, the highest concern. Codes new in HS 2022 have no values before 2022 (not applicable).</p>"
+    )
+    return chart + table("priority-top", headers, rows, caption) + note
+
+
 def alerts_table(data: "ReportData", limit: int = 12) -> str:
     if not data.alerts:
         return '<p class="note">No alert is active for this series.</p>'
@@ -246,7 +291,7 @@ dl { font-size: 13px; } dt { font-weight: 600; } dd { margin: 0 0 6px 16px; colo
 """
 
 
-def render(data: "ReportData", series_src: str, route_src: str | None, images: dict[str, "Png"]) -> str:
+def render(data: "ReportData", series_src: str, route_src: str | None, images: dict[str, "Png"], priority_src: str | None = None) -> str:
     name = escape(data.short_name)
     iso = escape(data.country_iso2)
     route_names = ", ".join(data.route_names.values())
@@ -261,6 +306,7 @@ def render(data: "ReportData", series_src: str, route_src: str | None, images: d
     sql_route = "SELECT country_iso2, month, value_eur, yoy_pct, round(index_2021, 1) AS index_2021\nFROM route_comparison WHERE flow = 'export' AND month = (SELECT max(month) FROM monthly_trade);"
     goods_month = f"DATE '{data.goods_month.isoformat()}'" if data.goods_month else "DATE '2024-08-01'"
     sql_goods = f"SELECT * FROM top_goods_change('{data.country_iso2}', 'export', {goods_month}, 10);"
+    sql_priority = "SELECT country_iso2, tier, month, value_eur, round(index_2021, 1) AS index_2021\nFROM priority_goods_summary WHERE flow = 'export' AND tier = '1' ORDER BY month DESC, country_iso2;"
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -301,11 +347,15 @@ orange triangles, months whose value was revised after first publication; grey s
 <h2 id="goods">Which goods made the change</h2>
 {goods_section(data)}
 
+<h2 id="priority-goods">Battlefield goods (Common High Priority List)</h2>
+{priority_section(data, priority_src, images)}
+
 <h2 id="sql">The same in SQL</h2>
 <p class="note">Every number above comes from the warehouse; <code>exportwatch sql "…"</code> answers these, read-only.</p>
 {code_block(sql_series)}
 {code_block(sql_route)}
 {code_block(sql_goods)}
+{code_block(sql_priority)}
 </main>
 </body>
 </html>

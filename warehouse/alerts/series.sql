@@ -8,7 +8,8 @@ SELECT
     t.yoy_pct,
     t.mom_pct,
     t.first_published_at,
-    h.value_changed_at
+    h.value_changed_at,
+    r.index_2021
 FROM monthly_trade AS t
 JOIN (
     SELECT month, max(valid_from) FILTER (WHERE value_changed) AS value_changed_at
@@ -23,5 +24,7 @@ JOIN (
     )
     GROUP BY month
 ) AS h USING (month)
+LEFT JOIN route_comparison AS r
+       ON r.table_code = t.table_code AND r.country_code = t.country_code AND r.flow = t.flow AND r.month = t.month
 WHERE t.country_code = $country_code AND t.flow = $flow AND t.first_published_at IS NOT NULL
 ORDER BY t.month;
