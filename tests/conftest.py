@@ -17,7 +17,6 @@ from flows.genesis.credentials import Credentials
 from flows.genesis.fake_server import GenesisServer, GenesisState, Observation
 from flows.pipeline import build_client
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TOKEN = "TESTTOKEN-7f3a9c1e5b2d4f60a8e1c3b5d7f9a2c4"
 USER, PASSWORD = "exportwatch-user", "PW-s3cr3t-9d8c7b6a"
 TABLE = "51000-0004"
@@ -103,13 +102,6 @@ def query(path: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
-
-
-def shared_or_skip(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (shared/ reference material sits beside the checkout only for developers and CI)")
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -29,10 +29,10 @@ from flows.genesis.credentials import Credentials, require_credentials
 from flows.genesis.fake_server import Fault
 from flows.genesis.request import TableRequest, plan_years
 from flows.pipeline import PlannedRequest, build_client, fetch_planned
-from tests.conftest import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER, shared_or_skip
+from tests.conftest import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER
+from tests.support import recording
 
 SECRETS = (TOKEN, USER, PASSWORD)
-RECORDINGS = "genesis-recordings"
 
 
 def make_request(startyear: int = 2024, endyear: int = 2025, countries=(RU, KG), measures=("WERTA", "WERTE"), language="de") -> TableRequest:
@@ -134,7 +134,7 @@ def test_base_url_without_trailing_slash_still_posts_to_service_and_method(genes
 
 def test_form_fields_are_parameters_real_genesis_knows(genesis, token_client):
     """Every field we send is echoed in a real GENESIS `Parameter` list (quality is honoured, not echoed)."""
-    recorded = json.loads(shared_or_skip(RECORDINGS, "12531-0043", "001-data-tablefile.json").read_text(encoding="utf-8"))
+    recorded = json.loads(recording("12531-0043", "001-data-tablefile.json").read_text(encoding="utf-8"))
     known = set(recorded["Parameter"]) - {"username", "password"}
     assert set(make_request().form()) - known == {"quality"}
     token_client.tablefile(make_request(2025, 2025))
@@ -189,7 +189,7 @@ def test_zip_answer_is_archived_under_its_sha256_with_a_manifest_line(genesis, s
 
 
 def test_real_recorded_zip_is_archived_byte_for_byte(genesis, settings, token_client):
-    recorded = shared_or_skip(RECORDINGS, "51000-0010", "001-data-tablefile.zip").read_bytes()
+    recorded = recording("51000-0010", "001-data-tablefile.zip").read_bytes()
     genesis.state.add_fault(Fault(body=recorded, headers={"Content-Type": "application/zip"}))
     (response,) = token_client.tablefile(make_request()).responses
     assert response.sha256 == hashlib.sha256(recorded).hexdigest()
@@ -444,7 +444,7 @@ def test_wrong_token_natural_status_12(genesis, settings):
 
 
 def test_real_recorded_error_envelope_is_quoted(genesis, token_client):
-    body = shared_or_skip(RECORDINGS, "61111-0021", "001-data-tablefile.json").read_bytes()
+    body = recording("61111-0021", "001-data-tablefile.json").read_bytes()
     genesis.state.add_fault(Fault(body=body, headers={"Content-Type": "application/json"}))
     with pytest.raises(GenesisStatusError) as caught:
         token_client.tablefile(make_request())
@@ -514,8 +514,8 @@ def test_user_runs_a_background_job_for_a_too_big_request(genesis, user_client):
 
 
 def test_real_recorded_job_exchange_is_followed(genesis, user_client):
-    folder = ("12531-0043",)
-    bodies = {name: shared_or_skip(RECORDINGS, *folder, name).read_bytes() for name in (
+    folder = "12531-0043"
+    bodies = {name: recording(folder, name).read_bytes() for name in (
         "001-data-tablefile.json", "002-data-tablefile.json", "003-catalogue-results.json",
         "004-catalogue-results.json", "408-catalogue-results.json", "409-data-resultfile.zip",
     )}
@@ -531,7 +531,7 @@ def test_real_recorded_job_exchange_is_followed(genesis, user_client):
     assert response.sha256 == hashlib.sha256(bodies["409-data-resultfile.zip"]).hexdigest()
     received = genesis.state.received
     assert [r.endpoint for r in received] == ["data/tablefile"] * 2 + ["catalogue/results"] * 3 + ["data/resultfile"]
-    recorded = [json.loads(line) for line in shared_or_skip(RECORDINGS, *folder, "exchanges.jsonl").read_text().splitlines()]
+    recorded = [json.loads(line) for line in recording(folder, "exchanges.jsonl").read_text().splitlines()]
     assert received[2].form == recorded[2]["form"]  # the poll is the one pystatis sent to real GENESIS
     assert received[5].form["name"] == recorded[5]["form"]["name"] == "12531-0043_175879554"
 

@@ -1,8 +1,8 @@
 """Property-based tests: mutated GENESIS v5 flat files never crash the parser and never load a partial batch.
 
-The mutations start from real files (the recorded 51000-0010 answers in shared/genesis-recordings,
-reshaped to the 51000-0004 layout; skipped when shared/ is absent) and from files the fake server
-renders from the project's own fixtures (always available). A mutation works on the delivered
+The mutations start from real files (the recorded 51000-0010 answers in tests/fixtures/genesis-recordings,
+reshaped to the 51000-0004 layout) and from files the fake server renders from the project's own
+fixtures. A mutation works on the delivered
 bytes (BOM included), so the same mutation can be replayed on any file, including one the fake
 server renders for a request (Fault.csv_transform with encoding="latin-1" delivers bytes exactly).
 
@@ -46,7 +46,8 @@ from flows.genesis.flatfile import extract_flat_csv, stage_flat_file
 from flows.pipeline import run_update
 from schemas.measures import EARLIEST_MONTH, MEASURES, NO_VALUE_SYMBOLS, SYMBOLS
 from schemas.observations import Observations
-from tests.conftest import KG, RU, TABLE, make_observations, query, shared_or_skip, snapshot
+from tests.conftest import KG, RU, TABLE, make_observations, query, snapshot
+from tests.support import recording
 
 CONTEXT = dict(table=TABLE, request="data/tablefile name=51000-0004 (property test)", archived="raw/pr/property.zip")
 BOM = b"\xef\xbb\xbf"
@@ -79,7 +80,7 @@ def generated_file(language: str) -> bytes:
 def recorded_as_51000_0004(language: str) -> bytes:
     """The real 51000-0010 answer with its WAM4 (commodity) group replaced by a MONAT01 group."""
     body = "001-data-tablefile.zip" if language == "de" else "003-data-tablefile.zip"
-    with zipfile.ZipFile(shared_or_skip("genesis-recordings", "51000-0010", body)) as archive:
+    with zipfile.ZipFile(recording("51000-0010", body)) as archive:
         (member,) = archive.infolist()
         text = archive.read(member).decode("utf-8-sig")
     lines = text.splitlines()
@@ -735,12 +736,10 @@ def zip_bytes(member: bytes, name: str = "51000-0004_1773174953216_de_flat.csv")
 
 @pytest.fixture(scope="module")
 def zip_sources() -> Sources:
-    """The generated file zipped here, plus the recorded ZIPs themselves when shared/ is there."""
+    """The generated file zipped here, plus the recorded ZIPs themselves."""
     sources = Sources(generated=zip_bytes(generated_file("de")))
     for body in RECORDED_ZIPS:
-        path = Path(__file__).resolve().parents[2] / "shared" / "genesis-recordings" / "51000-0010" / body
-        if path.exists():
-            sources[body] = path.read_bytes()
+        sources[body] = recording("51000-0010", body).read_bytes()
     return sources
 
 
