@@ -65,3 +65,13 @@ def test_imported_modules_sees_every_import_form(tmp_path):
     found = imported_modules(source, tmp_path)
     assert {"duckdb", "os.path", "flows", "flows.cli", "warehouse.x", "warehouse.x.y", "warehouse.sub", "warehouse.sub.z", "flows.config"} <= found
     assert offenders("warehouse", {"flows"}, tmp_path) == {"warehouse/sub/m.py": ["flows", "flows.cli", "flows.config"]}
+
+
+def test_tests_import_helpers_from_support_not_from_conftest():
+    """conftest.py holds fixtures, which pytest injects; helpers and constants live in tests/support.py."""
+    importing_conftest = {
+        path.relative_to(ROOT).as_posix()
+        for path in python_files("tests")
+        if {"tests.conftest", "conftest"} & imported_modules(path)
+    }
+    assert importing_conftest == set()

@@ -9,7 +9,7 @@ import pytest
 from flows.genesis.fake_server import Fault
 from flows.pipeline import run_update
 from flows.run_lock import UpdateRunning, lock_path, update_lock
-from tests.conftest import query, snapshot
+from tests.support import query, snapshot
 
 HOLD_LOCK = """
 import fcntl, sys, time

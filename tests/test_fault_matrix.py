@@ -15,7 +15,7 @@ from flows.errors import ExportwatchError
 from flows.genesis.fake_server import Fault
 from flows.genesis.credentials import Credentials
 from flows.pipeline import build_client, run_update
-from tests.conftest import TABLE, TOKEN, query, snapshot
+from tests.support import TABLE, TOKEN, query, snapshot
 
 FAULT_MATRIX_DOC = Path(__file__).resolve().parents[1] / "flows" / "genesis" / "README.md"
 

@@ -18,8 +18,7 @@ import pytest
 from flows.errors import FlatFileError, GenesisError, ValidationFailed
 from flows.genesis.fake_server import GenesisState, Observation, flat_file
 from flows.genesis.flatfile import extract_flat_csv, read_layout, stage_flat_file
-from tests.conftest import KG, RU, TABLE
-from tests.support import recording
+from tests.support import KG, RU, TABLE, recording
 
 CONTEXT = dict(table=TABLE, request="data/tablefile name=51000-0004 (test)", archived="raw/ab/abc.zip")
 BASE = ["statistics_code", "statistics_label", "time_code", "time_label", "time"]

@@ -29,8 +29,7 @@ from flows.genesis.credentials import Credentials, require_credentials
 from flows.genesis.fake_server import Fault
 from flows.genesis.request import TableRequest, plan_years
 from flows.pipeline import PlannedRequest, build_client, fetch_planned
-from tests.conftest import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER
-from tests.support import recording
+from tests.support import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER, recording
 
 SECRETS = (TOKEN, USER, PASSWORD)
 

@@ -11,7 +11,7 @@ import pytest
 from flows.errors import ExportwatchError, FlatFileError, GenesisError, GenesisStatusError, GenesisTransportError, ValidationFailed
 from flows.genesis.fake_server import Fault
 from flows.pipeline import plan_update, run_update
-from tests.conftest import KG, RU, TABLE, make_observations, query, series_value, snapshot
+from tests.support import KG, RU, TABLE, make_observations, query, series_value, snapshot
 
 ALL_TABLES = ("raw_responses", "observations", "fetch_state", "countries", "update_runs", "quality_issues")
 

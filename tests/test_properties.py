@@ -46,8 +46,7 @@ from flows.genesis.flatfile import extract_flat_csv, stage_flat_file
 from flows.pipeline import run_update
 from schemas.measures import EARLIEST_MONTH, MEASURES, NO_VALUE_SYMBOLS, SYMBOLS
 from schemas.observations import Observations
-from tests.conftest import KG, RU, TABLE, make_observations, query, snapshot
-from tests.support import recording
+from tests.support import KG, RU, TABLE, make_observations, query, recording, snapshot
 
 CONTEXT = dict(table=TABLE, request="data/tablefile name=51000-0004 (property test)", archived="raw/pr/property.zip")
 BOM = b"\xef\xbb\xbf"

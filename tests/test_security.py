@@ -32,7 +32,7 @@ from flows.errors import ConfigError, ExportwatchError, FlatFileError, GenesisEr
 from flows.genesis.credentials import Credentials
 from flows.genesis.fake_server import Fault, flat_file, select
 from flows.pipeline import build_client, run_update
-from tests.conftest import FAST_CONFIG, TABLE, query, snapshot
+from tests.support import FAST_CONFIG, TABLE, query, snapshot
 
 pytestmark = pytest.mark.slow
 
