@@ -682,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     if results:
         print()
         print(load_table(results))
-        notes = [f"DuckDB reference runs (the fastest counts): "
+        notes = ["DuckDB reference runs (the fastest counts): "
                  + "; ".join(f"{size_label(r.rows)} " + " / ".join(f"{t:.2f}" for t in r.ref_runs) + " s" for r in results)]
         notes += [f"{size_label(r.rows)}: pandas {r.pandas_note}" for r in results if r.pandas_note]
         notes += [f"{size_label(r.rows)}: {n}" for r in results for n in r.notes]

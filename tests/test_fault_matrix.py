@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from flows.errors import ExportwatchError
-from flows.genesis.fake_server import Fault
 from flows.genesis.credentials import Credentials
+from flows.genesis.fake_server import Fault
 from flows.pipeline import build_client, run_update
 from tests.support import TABLE, TOKEN, query, snapshot
 

@@ -20,11 +20,13 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from flows.errors import ConfigError, GenesisError, GenesisStatusError, GenesisTransportError, TableTooBig
-from flows.genesis.client import GenesisClient, RetryPolicy, fetch_table, format_stand
 from flows.genesis.archive import ResponseArchive
+from flows.genesis.client import GenesisClient, RetryPolicy, fetch_table, format_stand
 from flows.genesis.credentials import Credentials, require_credentials
 from flows.genesis.fake_server import Fault
 from flows.genesis.request import TableRequest, plan_years
@@ -763,7 +765,10 @@ def test_plan_years_covers_the_range_in_chunks_below_the_limit(case):
 @given(plans(), st.integers(min_value=0, max_value=15), st.integers(min_value=0, max_value=5))
 def test_plan_years_chunks_are_aligned_when_the_range_moves(case, later_first, later_last):
     countries, measures, value_limit, first, last = case
-    plan = lambda a, b: plan_years(TableRequest(TABLE, countries, measures, 0, 0), a, b, value_limit=value_limit)
+
+    def plan(a: int, b: int) -> list[TableRequest]:
+        return plan_years(TableRequest(TABLE, countries, measures, 0, 0), a, b, value_limit=value_limit)
+
     wide = {r.key for r in plan(first, last + later_last)}
     moved_first = plan(min(first + later_first, last), last)
     # every chunk but the (possibly cut) first and last ones is the very same request, same key
@@ -776,7 +781,10 @@ def test_plan_years_chunks_are_aligned_when_the_range_moves(case, later_first, l
 
 def test_plan_years_aligned_example():
     # 2 countries x 2 measures x 12 months = 48 values per year; 200 allows 4 years per request
-    plan = lambda first: [(r.startyear, r.endyear) for r in plan_years(TableRequest(TABLE, (RU, KG), ("WERTA", "WERTE"), 0, 0), first, 2026, value_limit=200)]
+    def plan(first: int) -> list[tuple[int, int]]:
+        requests = plan_years(TableRequest(TABLE, (RU, KG), ("WERTA", "WERTE"), 0, 0), first, 2026, value_limit=200)
+        return [(r.startyear, r.endyear) for r in requests]
+
     assert plan(2008) == [(2008, 2011), (2012, 2015), (2016, 2019), (2020, 2023), (2024, 2026)]
     assert plan(2010) == [(2010, 2011), (2012, 2015), (2016, 2019), (2020, 2023), (2024, 2026)]
     assert plan_years(TableRequest(TABLE, (RU,), ("WERTA",), 0, 0), 2026, 2025, value_limit=200) == []

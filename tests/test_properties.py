@@ -24,21 +24,23 @@ All properties run derandomized (fixed seed, no example database), so CI is repr
 import csv
 import io
 import itertools
-from collections import Counter
 import random
 import shutil
 import tempfile
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-from hypothesis import event, given, settings as hypothesis_settings, strategies as st
+from hypothesis import event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from flows.errors import ExportwatchError, FlatFileError, ValidationFailed
 from flows.genesis.fake_server import Fault, GenesisState, flat_file
@@ -65,7 +67,7 @@ def reproducible(max_examples: int):
 # -- the files the mutations start from ------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def generated_file(language: str) -> bytes:
     """The fake server's 51000-0004 file for the project's fixture table, plus every GENESIS symbol."""
     rows = make_observations(years=range(2024, 2027))
@@ -574,7 +576,7 @@ def test_harmless_changes_stage_identical_rows(mutation_list, language):
         assert parquet_records(parquet) == staged_reference(language)
 
 
-@lru_cache(maxsize=None)
+@cache
 def staged_reference(language: str) -> list[dict]:
     count, error, parquet, work = stage_bytes(generated_file(language), language)
     with work:
