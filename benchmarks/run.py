@@ -40,7 +40,7 @@ from pathlib import Path
 from benchmarks import generate
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_RESULT = ROOT.parent / "shared" / "genesis-recordings" / "12531-0043" / "409-data-resultfile.zip"
+REAL_RESULT = ROOT / "tests" / "fixtures" / "genesis-recordings" / "12531-0043" / "409-data-resultfile.zip"
 TABLE = "51000-0012"
 CSV_BYTES_PER_ROW = 296  # measured on generate.py's output
 PANDAS_BYTES_PER_ROW = 850  # first guess of the pandas path's peak, refined by each measured size
@@ -509,7 +509,7 @@ def real_table(real: dict) -> str:
     row = ["12531-0043 job result", f"{real['csv_mb']:.1f}", fmt_int(real["rows"]), fmt_s(real["load_s"]), fmt_mb(real["load_peak_mb"]),
            real["load_outcome"], fmt_s(real["stage_s"]), fmt_mb(real["stage_peak_mb"]), fmt_s(real["ref_s"]),
            fmt_mb(real["ref_peak_mb"]), fmt_s(real["parse_s"]), fmt_s(real["pandas_s"]), fmt_mb(real["pandas_peak_mb"]), real["pandas_wide"]]
-    return table(headers, [row], "Real data: shared/genesis-recordings/12531-0043/409-data-resultfile.zip")
+    return table(headers, [row], "Real data: tests/fixtures/genesis-recordings/12531-0043/409-data-resultfile.zip")
 
 
 def scenario_table(s: dict) -> str:
@@ -682,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     if results:
         print()
         print(load_table(results))
-        notes = [f"DuckDB reference runs (the fastest counts): "
+        notes = ["DuckDB reference runs (the fastest counts): "
                  + "; ".join(f"{size_label(r.rows)} " + " / ".join(f"{t:.2f}" for t in r.ref_runs) + " s" for r in results)]
         notes += [f"{size_label(r.rows)}: pandas {r.pandas_note}" for r in results if r.pandas_note]
         notes += [f"{size_label(r.rows)}: {n}" for r in results for n in r.notes]

@@ -4,10 +4,11 @@ commands, so `exportwatch --help` answers at once."""
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,17 +16,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from flows.errors import ExportwatchError
-from warehouse.errors import WarehouseError
 from flows.prefect_env import configure_prefect
+from warehouse.errors import WarehouseError
 
 app = typer.Typer(help="Watch German foreign trade (Destatis GENESIS-Online) in a DuckDB warehouse.", no_args_is_help=True)
 # Piped output (files, other programs) gets wide tables instead of columns cut to 80 characters.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 errors = Console(stderr=True)
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration (default: $EXPORTWATCH_CONFIG or ./exportwatch.toml).")]
-DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file (default: $EXPORTWATCH_DB or data/exportwatch.duckdb).")]
-CountryOption = Annotated[Optional[list[str]], typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several. Default: [watchlist] countries.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML configuration (default: $EXPORTWATCH_CONFIG or ./exportwatch.toml).")]
+DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: $EXPORTWATCH_DB or data/exportwatch.duckdb).")]
+CountryOption = Annotated[list[str] | None, typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several. Default: [watchlist] countries.")]
 
 
 class OutputFormat(str, Enum):
@@ -50,8 +51,13 @@ def update(
     db: DbOption = None,
     config: ConfigOption = None,
     country: CountryOption = None,
-    since: Annotated[Optional[int], typer.Option(help="Extend the history back to this year: years never fetched are fetched once; "
-                                                      "already fetched years only as every run does (recent ones, with stand). To download again: backfill.")] = None,
+    since: Annotated[
+        int | None,
+        typer.Option(
+            help="Extend the history back to this year: years never fetched are fetched once; already fetched years "
+            "only as every run does (recent ones, with stand). To download again: backfill."
+        ),
+    ] = None,
 ) -> None:
     """Fetch what GENESIS published or revised since the last run and load it."""
     from flows.config import load_settings, resolve_countries
@@ -74,9 +80,14 @@ def update(
 @app.command()
 def backfill(
     country: Annotated[list[str], typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several.")],
-    since: Annotated[int, typer.Option(help="First year. Every year since..until is downloaded again, without stand "
-                                            "(update --since fetches only the years never fetched).")],
-    until: Annotated[Optional[int], typer.Option(help="Last year (default: this year).")] = None,
+    since: Annotated[
+        int,
+        typer.Option(
+            help="First year. Every year since..until is downloaded again, without stand "
+            "(update --since fetches only the years never fetched)."
+        ),
+    ],
+    until: Annotated[int | None, typer.Option(help="Last year (default: this year).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -135,7 +146,7 @@ def print_summary(result: dict) -> None:
 @app.command()
 def load(
     path: Annotated[Path, typer.Argument(help="A flat file (ZIP or CSV) downloaded from GENESIS-Online, format 'flat file CSV'.")],
-    table: Annotated[Optional[str], typer.Option(help="Table code, when the file name does not contain it (e.g. 51000-0012).")] = None,
+    table: Annotated[str | None, typer.Option(help="Table code, when the file name does not contain it (e.g. 51000-0012).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -370,7 +381,7 @@ app.add_typer(warehouse_app, name="warehouse")
 @warehouse_app.command("copy")
 def warehouse_copy(
     to: Annotated[str, typer.Option("--to", help="Target: a DuckDB file path, ducklake:sqlite:PATH or ducklake:postgres:<libpq string> (password in PGPASSWORD).")],
-    data_path: Annotated[Optional[str], typer.Option("--data-path", help="DuckLake target only: folder (or s3://...) for its Parquet files.")] = None,
+    data_path: Annotated[str | None, typer.Option("--data-path", help="DuckLake target only: folder (or s3://...) for its Parquet files.")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:

@@ -11,8 +11,8 @@ accounts therefore share the 3 slots, which is slower but never too many.
 """
 
 import logging
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Iterator
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate

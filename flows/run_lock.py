@@ -2,10 +2,10 @@
 stops with a message naming who holds the lock: two runs would only ask GENESIS twice."""
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from flows.errors import ExportwatchError
 from warehouse.file_lock import exclusive_file_lock

@@ -5,7 +5,8 @@ settings) are not meant to be hashed and every run must ask GENESIS again.
 """
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE

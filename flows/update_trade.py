@@ -16,8 +16,8 @@ from flows.genesis.credentials import require_credentials
 from flows.html_report.artifact import latest_chart_markdown
 from flows.pipeline import UpdateReport, build_client, run_update
 from flows.request_slots import ensure_request_limit, prefect_request_slot
-from flows.run_summary import render_markdown
 from flows.run_hooks import notify_failure
+from flows.run_summary import render_markdown
 from flows.tasks import prefect_step
 from warehouse.snapshot import publish_snapshot
 

@@ -8,6 +8,7 @@ import pandera.ibis as pa
 
 from schemas.measures import EARLIEST_MONTH, MEASURES, NO_VALUE_SYMBOLS
 
+
 def next_month(today: datetime.date | None = None) -> datetime.date:
     today = today or datetime.date.today()
     return datetime.date(today.year + today.month // 12, today.month % 12 + 1, 1)

@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import flows.pipeline  # noqa: E402
 from flows.config import Settings  # noqa: E402
 from flows.genesis.credentials import Credentials  # noqa: E402
-import flows.pipeline  # noqa: E402
 from flows.pipeline import build_client, run_update  # noqa: E402
 
 

@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 
 ENV_DSN = "EXPORTWATCH_TEST_POSTGRES"
+# runuser lives in /usr/sbin or /sbin, which a non-login shell's PATH may lack.
+SYSTEM_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/bin", "/bin"])
 
 
 def binary(name: str) -> str | None:
@@ -21,12 +23,19 @@ def binary(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
+def runuser() -> str | None:
+    """The absolute path of runuser, which starts the server as the postgres user when we are root."""
+    return shutil.which("runuser", path=SYSTEM_PATH)
+
+
 def unavailable_reason() -> str | None:
     """Why no server can be had here, or None."""
     needed = ("psql", "pg_dump") if os.environ.get(ENV_DSN) else ("initdb", "pg_ctl", "psql", "pg_dump")
     missing = [name for name in needed if not binary(name)]
     if missing:
         return f"PostgreSQL is not installed ({', '.join(missing)} missing): apt-get install postgresql"
+    if not os.environ.get(ENV_DSN) and os.geteuid() == 0 and not runuser():
+        return "running as root, PostgreSQL must run as the postgres user, and runuser was not found in " + SYSTEM_PATH
     return None
 
 
@@ -53,7 +62,7 @@ class PostgresServer:
 
     def _as_owner(self, command: list) -> None:
         # PostgreSQL refuses to run as root; the package's system user runs it then.
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        prefix = [runuser(), "-u", "postgres", "--"] if os.geteuid() == 0 else []
         subprocess.run(prefix + command, check=True, capture_output=True, text=True, timeout=120)
 
     def _start(self) -> None:

@@ -12,7 +12,7 @@ import pytest
 from flows.config import TableSettings
 from flows.genesis.fake_server import Observation
 from flows.pipeline import run_update
-from tests.conftest import KG, RU, TABLE, make_observations, query
+from tests.support import KG, RU, TABLE, make_observations, query
 from warehouse import analysis
 from warehouse.connection import connect
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from flows.pipeline import run_update
-from tests.conftest import RU, TOKEN, series_value
+from tests.support import RU, TOKEN, series_value
 
 
 @pytest.fixture(autouse=True)

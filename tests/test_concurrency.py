@@ -3,13 +3,15 @@
 import subprocess
 import sys
 import time
+
 import duckdb
 import pytest
 
+from flows.errors import GenesisStatusError
 from flows.genesis.fake_server import Fault
 from flows.pipeline import run_update
 from flows.run_lock import UpdateRunning, lock_path, update_lock
-from tests.conftest import query, snapshot
+from tests.support import query, snapshot
 
 HOLD_LOCK = """
 import fcntl, sys, time
@@ -56,7 +58,7 @@ def test_a_second_update_runs_once_the_first_has_finished(settings, genesis, tok
 
 def test_the_lock_is_released_when_a_run_fails(settings, genesis, token_client):
     genesis.state.add_fault(Fault(status_code=90))
-    with pytest.raises(Exception):
+    with pytest.raises(GenesisStatusError):
         run_update(settings, token_client)
     with update_lock(settings.warehouse.path, timeout=0):
         pass

@@ -30,7 +30,7 @@ from flows.genesis.credentials import Credentials
 from flows.genesis.fake_server import Fault, GenesisServer, GenesisState, Observation
 from flows.owned_folder import MARKER
 from flows.pipeline import build_client, run_update
-from tests.conftest import TABLE, TOKEN, make_observations
+from tests.support import TABLE, TOKEN, make_observations
 from warehouse.countries import countries
 
 pytestmark = pytest.mark.slow

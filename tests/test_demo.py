@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import query
+from tests.support import query
 
 pytestmark = pytest.mark.slow
 

@@ -21,8 +21,14 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskR
 from prefect.settings import PREFECT_API_URL
 
 from flows.genesis.fake_server import Fault
-from flows.request_slots import GENESIS_REQUEST_LIMIT, RequestSlotUnavailable, ensure_request_limit, prefect_request_slot, set_request_limit
-from tests.conftest import FAST_CONFIG, TOKEN
+from flows.request_slots import (
+    GENESIS_REQUEST_LIMIT,
+    RequestSlotUnavailable,
+    ensure_request_limit,
+    prefect_request_slot,
+    set_request_limit,
+)
+from tests.support import FAST_CONFIG, TOKEN
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 

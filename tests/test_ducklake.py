@@ -22,8 +22,8 @@ from flows.alerts.rules import AlertRule
 from flows.config import Settings
 from flows.demo.data import demo_observations
 from flows.pipeline import run_update
-from tests.conftest import RU, TABLE, series_value
 from tests.postgres_server import PostgresServer, binary, unavailable_reason
+from tests.support import RU, TABLE, series_value
 from warehouse.batch import Batch, FetchRecord, RawResponse
 from warehouse.connection import connect, open_warehouse
 from warehouse.copy import CopyError, copy_warehouse

@@ -1,6 +1,6 @@
-"""The fault matrix of the README, case by case, through the whole pipeline over HTTP.
+"""The fault matrix of flows/genesis/README.md, case by case, through the whole pipeline over HTTP.
 
-Each case is one row of the README table "When GENESIS misbehaves": either the run retries and
+Each case is one row of its table "When GENESIS misbehaves": either the run retries and
 succeeds, or it fails with the message fragment given here, the data tables stay exactly as they
 were, the raw body is archived, and the error names the table and the request."""
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from flows.errors import ExportwatchError
-from flows.genesis.fake_server import Fault
 from flows.genesis.credentials import Credentials
+from flows.genesis.fake_server import Fault
 from flows.pipeline import build_client, run_update
-from tests.conftest import TABLE, TOKEN, query, snapshot
+from tests.support import TABLE, TOKEN, query, snapshot
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+FAULT_MATRIX_DOC = Path(__file__).resolve().parents[1] / "flows" / "genesis" / "README.md"
 
 
 def rows(text: str) -> tuple[list[str], list[list[str]]]:
@@ -144,14 +144,14 @@ def test_fault(case, settings, genesis):
         assert Path(raised.value.archived).exists() and f"Raw response kept at {raised.value.archived}" in message
 
 
-def readme_fault_rows() -> dict[str, str]:
-    text = README.read_text(encoding="utf-8")
+def documented_fault_rows() -> dict[str, str]:
+    text = FAULT_MATRIX_DOC.read_text(encoding="utf-8")
     section = text.split("## When GENESIS misbehaves", 1)[1].split("\n## ", 1)[0]
     return {m.group(1).strip(): m.group(0) for m in re.finditer(r"^\| ([^|]+) \|.*$", section, re.M)}
 
 
-def test_the_readme_has_a_row_for_every_case_with_its_message():
-    table = readme_fault_rows()
+def test_the_fault_matrix_doc_has_a_row_for_every_case_with_its_message():
+    table = documented_fault_rows()
     for case in CASES:
-        assert case.name in table, f"README fault table lacks a row for {case.name!r}"
-        assert case.message in table[case.name], f"README row for {case.name!r} should quote {case.message!r}"
+        assert case.name in table, f"the fault table lacks a row for {case.name!r}"
+        assert case.message in table[case.name], f"the fault table row for {case.name!r} should quote {case.message!r}"

@@ -11,7 +11,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from flows.backfill import backfill
 from flows.genesis.fake_server import Fault
 from flows.update_trade import update_trade
-from tests.conftest import RU, TABLE, make_observations, query
+from tests.support import RU, TABLE, make_observations, query
 
 pytestmark = pytest.mark.prefect
 

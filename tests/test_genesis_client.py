@@ -20,19 +20,20 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from flows.errors import ConfigError, GenesisError, GenesisStatusError, GenesisTransportError, TableTooBig
-from flows.genesis.client import GenesisClient, RetryPolicy, fetch_table, format_stand
 from flows.genesis.archive import ResponseArchive
+from flows.genesis.client import GenesisClient, RetryPolicy, fetch_table, format_stand
 from flows.genesis.credentials import Credentials, require_credentials
 from flows.genesis.fake_server import Fault
 from flows.genesis.request import TableRequest, plan_years
 from flows.pipeline import PlannedRequest, build_client, fetch_planned
-from tests.conftest import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER, shared_or_skip
+from tests.support import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER, recording
 
 SECRETS = (TOKEN, USER, PASSWORD)
-RECORDINGS = "genesis-recordings"
 
 
 def make_request(startyear: int = 2024, endyear: int = 2025, countries=(RU, KG), measures=("WERTA", "WERTE"), language="de") -> TableRequest:
@@ -134,7 +135,7 @@ def test_base_url_without_trailing_slash_still_posts_to_service_and_method(genes
 
 def test_form_fields_are_parameters_real_genesis_knows(genesis, token_client):
     """Every field we send is echoed in a real GENESIS `Parameter` list (quality is honoured, not echoed)."""
-    recorded = json.loads(shared_or_skip(RECORDINGS, "12531-0043", "001-data-tablefile.json").read_text(encoding="utf-8"))
+    recorded = json.loads(recording("12531-0043", "001-data-tablefile.json").read_text(encoding="utf-8"))
     known = set(recorded["Parameter"]) - {"username", "password"}
     assert set(make_request().form()) - known == {"quality"}
     token_client.tablefile(make_request(2025, 2025))
@@ -191,7 +192,7 @@ def test_zip_answer_is_archived_under_its_sha256_with_a_manifest_line(genesis, s
 
 
 def test_real_recorded_zip_is_archived_byte_for_byte(genesis, settings, token_client):
-    recorded = shared_or_skip(RECORDINGS, "51000-0010", "001-data-tablefile.zip").read_bytes()
+    recorded = recording("51000-0010", "001-data-tablefile.zip").read_bytes()
     genesis.state.add_fault(Fault(body=recorded, headers={"Content-Type": "application/zip"}))
     (response,) = token_client.tablefile(make_request()).responses
     assert response.sha256 == hashlib.sha256(recorded).hexdigest()
@@ -446,7 +447,7 @@ def test_wrong_token_natural_status_12(genesis, settings):
 
 
 def test_real_recorded_error_envelope_is_quoted(genesis, token_client):
-    body = shared_or_skip(RECORDINGS, "61111-0021", "001-data-tablefile.json").read_bytes()
+    body = recording("61111-0021", "001-data-tablefile.json").read_bytes()
     genesis.state.add_fault(Fault(body=body, headers={"Content-Type": "application/json"}))
     with pytest.raises(GenesisStatusError) as caught:
         token_client.tablefile(make_request())
@@ -516,8 +517,8 @@ def test_user_runs_a_background_job_for_a_too_big_request(genesis, user_client):
 
 
 def test_real_recorded_job_exchange_is_followed(genesis, user_client):
-    folder = ("12531-0043",)
-    bodies = {name: shared_or_skip(RECORDINGS, *folder, name).read_bytes() for name in (
+    folder = "12531-0043"
+    bodies = {name: recording(folder, name).read_bytes() for name in (
         "001-data-tablefile.json", "002-data-tablefile.json", "003-catalogue-results.json",
         "004-catalogue-results.json", "408-catalogue-results.json", "409-data-resultfile.zip",
     )}
@@ -533,7 +534,7 @@ def test_real_recorded_job_exchange_is_followed(genesis, user_client):
     assert response.sha256 == hashlib.sha256(bodies["409-data-resultfile.zip"]).hexdigest()
     received = genesis.state.received
     assert [r.endpoint for r in received] == ["data/tablefile"] * 2 + ["catalogue/results"] * 3 + ["data/resultfile"]
-    recorded = [json.loads(line) for line in shared_or_skip(RECORDINGS, *folder, "exchanges.jsonl").read_text().splitlines()]
+    recorded = [json.loads(line) for line in recording(folder, "exchanges.jsonl").read_text().splitlines()]
     assert received[2].form == recorded[2]["form"]  # the poll is the one pystatis sent to real GENESIS
     assert received[5].form["name"] == recorded[5]["form"]["name"] == "12531-0043_175879554"
 
@@ -766,7 +767,10 @@ def test_plan_years_covers_the_range_in_chunks_below_the_limit(case):
 @given(plans(), st.integers(min_value=0, max_value=15), st.integers(min_value=0, max_value=5))
 def test_plan_years_chunks_are_aligned_when_the_range_moves(case, later_first, later_last):
     countries, measures, value_limit, first, last = case
-    plan = lambda a, b: plan_years(TableRequest(TABLE, countries, measures, 0, 0), a, b, value_limit=value_limit)
+
+    def plan(a: int, b: int) -> list[TableRequest]:
+        return plan_years(TableRequest(TABLE, countries, measures, 0, 0), a, b, value_limit=value_limit)
+
     wide = {r.key for r in plan(first, last + later_last)}
     moved_first = plan(min(first + later_first, last), last)
     # every chunk but the (possibly cut) first and last ones is the very same request, same key
@@ -779,7 +783,10 @@ def test_plan_years_chunks_are_aligned_when_the_range_moves(case, later_first, l
 
 def test_plan_years_aligned_example():
     # 2 countries x 2 measures x 12 months = 48 values per year; 200 allows 4 years per request
-    plan = lambda first: [(r.startyear, r.endyear) for r in plan_years(TableRequest(TABLE, (RU, KG), ("WERTA", "WERTE"), 0, 0), first, 2026, value_limit=200)]
+    def plan(first: int) -> list[tuple[int, int]]:
+        requests = plan_years(TableRequest(TABLE, (RU, KG), ("WERTA", "WERTE"), 0, 0), first, 2026, value_limit=200)
+        return [(r.startyear, r.endyear) for r in requests]
+
     assert plan(2008) == [(2008, 2011), (2012, 2015), (2016, 2019), (2020, 2023), (2024, 2026)]
     assert plan(2010) == [(2010, 2011), (2012, 2015), (2016, 2019), (2020, 2023), (2024, 2026)]
     assert plan_years(TableRequest(TABLE, (RU,), ("WERTA",), 0, 0), 2026, 2025, value_limit=200) == []

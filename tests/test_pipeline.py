@@ -8,10 +8,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.errors import ExportwatchError, FlatFileError, GenesisError, GenesisStatusError, GenesisTransportError, ValidationFailed
+from flows.errors import (
+    ExportwatchError,
+    FlatFileError,
+    GenesisError,
+    GenesisStatusError,
+    GenesisTransportError,
+    ValidationFailed,
+)
 from flows.genesis.fake_server import Fault
 from flows.pipeline import plan_update, run_update
-from tests.conftest import KG, RU, TABLE, make_observations, query, series_value, snapshot
+from tests.support import KG, RU, TABLE, make_observations, query, series_value, snapshot
 
 ALL_TABLES = ("raw_responses", "observations", "fetch_state", "countries", "update_runs", "quality_issues")
 
@@ -273,7 +280,10 @@ def test_a_goods_table_loads_with_goods_codes_beside_the_country_totals(settings
         settings.warehouse.path,
         "SELECT goods_variable, goods_code, count(*), sum(value) FROM observations WHERE table_code = '51000-0012' GROUP BY ALL ORDER BY 2",
     )
-    expected_sum = lambda i: Decimal(2 * 1000 * sum(10 * m + i for m in range(1, 13)))
+
+    def expected_sum(i: int) -> Decimal:
+        return Decimal(2 * 1000 * sum(10 * m + i for m in range(1, 13)))
+
     assert rows == [("WAM4", "WA8703", 24, expected_sum(0)), ("WAM4", "WA8708", 24, expected_sum(1))]  # WA0101 was not asked for
     request = next(r for r in genesis.state.requests_to("data/tablefile") if r.form["name"] == "51000-0012")
     assert (request.form["classifyingvariable2"], request.form["classifyingkey2"]) == ("WAM4", "WA8703,WA8708")

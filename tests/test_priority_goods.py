@@ -13,7 +13,7 @@ import pytest
 from flows.config import PriorityGoodsSettings, Settings
 from flows.genesis.fake_server import Observation
 from flows.pipeline import plan_update, run_update
-from tests.conftest import KG, RU, query
+from tests.support import KG, RU, query
 from warehouse.priority_goods import priority_goods
 
 GOODS_TABLE = "51000-0012"
@@ -328,7 +328,7 @@ def test_a_below_rule_on_one_good_fires_on_its_index(chpl, genesis, token_client
 @pytest.mark.parametrize("served", ["WAM6", "WAM4"])
 def test_check_says_whether_the_configured_goods_variable_exists(genesis, tmp_path, served):
     from tests.test_cli import exportwatch
-    from tests.conftest import TOKEN
+    from tests.support import TOKEN
 
     genesis.state.goods_variables[GOODS_TABLE] = served
     genesis.state.set_table(GOODS_TABLE, served_rows(LAST_MONTH)[:10])

@@ -1,8 +1,8 @@
 """Property-based tests: mutated GENESIS v5 flat files never crash the parser and never load a partial batch.
 
-The mutations start from real files (the recorded 51000-0010 answers in shared/genesis-recordings,
-reshaped to the 51000-0004 layout; skipped when shared/ is absent) and from files the fake server
-renders from the project's own fixtures (always available). A mutation works on the delivered
+The mutations start from real files (the recorded 51000-0010 answers in tests/fixtures/genesis-recordings,
+reshaped to the 51000-0004 layout) and from files the fake server renders from the project's own
+fixtures. A mutation works on the delivered
 bytes (BOM included), so the same mutation can be replayed on any file, including one the fake
 server renders for a request (Fault.csv_transform with encoding="latin-1" delivers bytes exactly).
 
@@ -24,21 +24,23 @@ All properties run derandomized (fixed seed, no example database), so CI is repr
 import csv
 import io
 import itertools
-from collections import Counter
 import random
 import shutil
 import tempfile
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-from hypothesis import event, given, settings as hypothesis_settings, strategies as st
+from hypothesis import event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from flows.errors import ExportwatchError, FlatFileError, ValidationFailed
 from flows.genesis.fake_server import Fault, GenesisState, flat_file
@@ -46,7 +48,7 @@ from flows.genesis.flatfile import extract_flat_csv, stage_flat_file
 from flows.pipeline import run_update
 from schemas.measures import EARLIEST_MONTH, MEASURES, NO_VALUE_SYMBOLS, SYMBOLS
 from schemas.observations import Observations
-from tests.conftest import KG, RU, TABLE, make_observations, query, shared_or_skip, snapshot
+from tests.support import KG, RU, TABLE, make_observations, query, recording, snapshot
 
 CONTEXT = dict(table=TABLE, request="data/tablefile name=51000-0004 (property test)", archived="raw/pr/property.zip")
 BOM = b"\xef\xbb\xbf"
@@ -65,7 +67,7 @@ def reproducible(max_examples: int):
 # -- the files the mutations start from ------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def generated_file(language: str) -> bytes:
     """The fake server's 51000-0004 file for the project's fixture table, plus every GENESIS symbol."""
     rows = make_observations(years=range(2024, 2027))
@@ -79,7 +81,7 @@ def generated_file(language: str) -> bytes:
 def recorded_as_51000_0004(language: str) -> bytes:
     """The real 51000-0010 answer with its WAM4 (commodity) group replaced by a MONAT01 group."""
     body = "001-data-tablefile.zip" if language == "de" else "003-data-tablefile.zip"
-    with zipfile.ZipFile(shared_or_skip("genesis-recordings", "51000-0010", body)) as archive:
+    with zipfile.ZipFile(recording("51000-0010", body)) as archive:
         (member,) = archive.infolist()
         text = archive.read(member).decode("utf-8-sig")
     lines = text.splitlines()
@@ -574,7 +576,7 @@ def test_harmless_changes_stage_identical_rows(mutation_list, language):
         assert parquet_records(parquet) == staged_reference(language)
 
 
-@lru_cache(maxsize=None)
+@cache
 def staged_reference(language: str) -> list[dict]:
     count, error, parquet, work = stage_bytes(generated_file(language), language)
     with work:
@@ -735,12 +737,10 @@ def zip_bytes(member: bytes, name: str = "51000-0004_1773174953216_de_flat.csv")
 
 @pytest.fixture(scope="module")
 def zip_sources() -> Sources:
-    """The generated file zipped here, plus the recorded ZIPs themselves when shared/ is there."""
+    """The generated file zipped here, plus the recorded ZIPs themselves."""
     sources = Sources(generated=zip_bytes(generated_file("de")))
     for body in RECORDED_ZIPS:
-        path = Path(__file__).resolve().parents[2] / "shared" / "genesis-recordings" / "51000-0010" / body
-        if path.exists():
-            sources[body] = path.read_bytes()
+        sources[body] = recording("51000-0010", body).read_bytes()
     return sources
 
 

@@ -16,7 +16,7 @@ from flows.alerts.process import process_alerts
 from flows.alerts.rules import AlertRule
 from flows.genesis.fake_server import Observation
 from flows.pipeline import run_update
-from tests.conftest import FAST_CONFIG, RU, TABLE, TOKEN, query, snapshot
+from tests.support import FAST_CONFIG, RU, TABLE, TOKEN, query, snapshot
 from warehouse.connection import open_warehouse
 from warehouse.migrate import migrate
 

@@ -19,7 +19,7 @@ from flows.errors import ExportwatchError
 from flows.html_report.artifact import latest_chart_markdown, report_dir
 from flows.html_report.build import build_report
 from flows.pipeline import run_update
-from tests.conftest import KG, RU, TABLE, make_observations, series_value
+from tests.support import KG, RU, TABLE, make_observations, series_value
 from tests.test_analysis import expected_top_goods, load_goods
 
 REVISED = (2026, 8, Decimal("777.5"))  # RU exports August 2026 revised to 777.5 thousand EUR

@@ -28,11 +28,19 @@ import duckdb
 import pytest
 
 from flows.config import load_settings
-from flows.errors import ConfigError, ExportwatchError, FlatFileError, GenesisError, GenesisStatusError, GenesisTransportError, ValidationFailed
+from flows.errors import (
+    ConfigError,
+    ExportwatchError,
+    FlatFileError,
+    GenesisError,
+    GenesisStatusError,
+    GenesisTransportError,
+    ValidationFailed,
+)
 from flows.genesis.credentials import Credentials
 from flows.genesis.fake_server import Fault, flat_file, select
 from flows.pipeline import build_client, run_update
-from tests.conftest import FAST_CONFIG, TABLE, query, snapshot
+from tests.support import FAST_CONFIG, TABLE, query, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from flows.request_slots import GENESIS_REQUEST_LIMIT
-from tests.conftest import query
+from tests.support import query
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from flows.genesis.archive import ArchivedResponse
 from flows.genesis.client import TableOutcome
 from flows.genesis.request import TableRequest
 from schemas.flat_file import FLAT_FILE_ROWS
-from tests.conftest import RU, TABLE
+from tests.support import RU, TABLE
 from tests.test_flat_file import generated, set_field, stage, write_csv
 from warehouse import staging
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from flows.genesis.fake_server import Fault, generated_body
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import duckdb
 
-from warehouse.results import first_row, scalar
+from warehouse.results import fetch_records, first_row, scalar
 from warehouse.sql_files import read_sql
 
 
@@ -74,22 +74,18 @@ def save_evaluation(
     next_id = scalar(con, "SELECT coalesce(max(alert_id), 0) + 1 FROM alerts")
     ids = []
     for alert in alerts:
-        values = asdict(alert)
-        con.execute(
-            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, NULL, NULL)",
-            [next_id, *values.values(), raised_at],
-        )
+        con.execute(read_sql("alerts/insert_alert"), {"alert_id": next_id, **asdict(alert), "raised_at": raised_at})
         ids.append(next_id)
         next_id += 1
     con.execute("DELETE FROM alert_rules WHERE rule = ?", [rule])
-    con.execute("INSERT INTO alert_rules VALUES (?, ?, ?)", [rule, fingerprint, evaluated_through])
+    con.execute(
+        "INSERT INTO alert_rules (rule, fingerprint, evaluated_through) VALUES (?, ?, ?)", [rule, fingerprint, evaluated_through]
+    )
     return ids
 
 
 def pending(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    relation = con.execute(read_sql("alerts/pending"))
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row)) for row in relation.fetchall()]
+    return fetch_records(con, read_sql("alerts/pending"))
 
 
 def claim_delivery(con: duckdb.DuckDBPyConnection, alert_ids: list[int], now: datetime, until: datetime) -> bool:
@@ -122,7 +118,7 @@ def record_delivery(
     """After delivering these alerts: the channels that took them, and the outcome; the claim ends."""
     for alert_id in alert_ids:
         for channel, at in delivered.items():
-            con.execute("INSERT INTO alert_deliveries VALUES (?, ?, ?)", [alert_id, channel, at])
+            con.execute("INSERT INTO alert_deliveries (alert_id, channel, delivered_at) VALUES (?, ?, ?)", [alert_id, channel, at])
         con.execute(
             "UPDATE alerts SET attempts = attempts + ?, delivered_at = ?, last_error = ?, delivery_claimed_until = NULL WHERE alert_id = ?",
             [tries, all_delivered_at, error, alert_id],

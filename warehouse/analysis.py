@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from warehouse.results import fetch_records
 from warehouse.sql_files import read_sql
 
 # The views and the macro this module reads; a warehouse last opened for writing by an older
@@ -16,9 +17,7 @@ REQUIRED_OBJECTS = (
 
 def records(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[dict]:
     """Run warehouse/queries/<name>.sql; one dict per row."""
-    relation = con.execute(read_sql(f"queries/{name}"), params or {})
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row)) for row in relation.fetchall()]
+    return fetch_records(con, read_sql(f"queries/{name}"), params or {})
 
 
 def missing_objects(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -6,9 +6,9 @@ while and then say clearly who holds the file. A DuckLake has no such lock: read
 committed snapshot and concurrent writers conflict at commit (see warehouse/transactions.py)."""
 
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 

@@ -3,9 +3,10 @@ closed, also when the process dies, so a crash never leaves a stale lock."""
 
 import fcntl
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 
 @contextmanager

@@ -63,11 +63,12 @@ def _register_raw_responses(
         if seen:
             continue
         con.execute(
-            "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                next_id, raw.request_key, raw.table_code, raw.endpoint, json.dumps(raw.request, sort_keys=True),
-                raw.fetched_at, raw.sha256, raw.size_bytes, raw.content_type, raw.archive_path, load_ts,
-            ],
+            read_sql("load/insert_raw_response"),
+            {
+                "raw_response_id": next_id, "request_key": raw.request_key, "table_code": raw.table_code, "endpoint": raw.endpoint,
+                "request": json.dumps(raw.request, sort_keys=True), "fetched_at": raw.fetched_at, "sha256": raw.sha256,
+                "size_bytes": raw.size_bytes, "content_type": raw.content_type, "archive_path": raw.archive_path, "loaded_at": load_ts,
+            },
         )
         registered.append((next_id, batch))
         next_id += 1
@@ -106,8 +107,11 @@ def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]
     for fetch in fetches:
         con.execute("DELETE FROM fetch_state WHERE request_key = ?", [fetch.request_key])
         con.execute(
-            "INSERT INTO fetch_state VALUES (?, ?, ?, ?, ?)",
-            [fetch.request_key, fetch.table_code, json.dumps(fetch.request, sort_keys=True), fetch.succeeded_at, fetch.sha256],
+            read_sql("load/insert_fetch_state"),
+            {
+                "request_key": fetch.request_key, "table_code": fetch.table_code, "request": json.dumps(fetch.request, sort_keys=True),
+                "last_success_at": fetch.succeeded_at, "last_sha256": fetch.sha256,
+            },
         )
 
 
@@ -130,12 +134,15 @@ def record_run(
     error: str | None,
 ) -> None:
     con.execute(
-        "INSERT INTO update_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, started_at, finished_at, status, requests, rows_inserted, rows_closed, error],
+        read_sql("load/insert_update_run"),
+        {
+            "run_id": run_id, "started_at": started_at, "finished_at": finished_at, "status": status, "requests": requests,
+            "rows_inserted": rows_inserted, "rows_closed": rows_closed, "error": error,
+        },
     )
 
 
 def record_quality_issues(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     """rows: (detected_at, run_id, table_code, sha256, schema_name, check_name, column_name, failure_case, row_index)."""
     if rows:
-        con.executemany("INSERT INTO quality_issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(read_sql("load/insert_quality_issues"), rows)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.results import scalar
+from warehouse.results import fetch_records, scalar
 from warehouse.sql_files import read_sql
 
 
@@ -24,9 +24,7 @@ def loaded_responses(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> set[
 
 
 def changes_at(con: duckdb.DuckDBPyConnection, load_ts: datetime, limit: int = 50) -> list[dict]:
-    relation = con.execute(read_sql("queries/changes_at"), {"load_ts": load_ts, "limit": limit})
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row)) for row in relation.fetchall()]
+    return fetch_records(con, read_sql("queries/changes_at"), {"load_ts": load_ts, "limit": limit})
 
 
 def change_counts(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> tuple[int, int, int]:

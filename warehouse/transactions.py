@@ -6,7 +6,8 @@ new snapshot. Every write of the warehouse is idempotent (it compares with what 
 running the body again writes only what the other writer did not."""
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import duckdb
 

@@ -2,11 +2,11 @@
 update_trade flow against it, and summarise what landed in the warehouse."""
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
 
 from flows.config import ENV_API_URL, load_settings
 from flows.demo.data import DEMO_TOKEN, demo_state

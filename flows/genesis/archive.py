@@ -11,10 +11,10 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 _KINDS = {"zip": ".zip", "json": ".json", "html": ".html", "csv": ".csv", "other": ".bin"}
 

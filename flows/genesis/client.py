@@ -8,10 +8,11 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable, ContextManager, Iterator
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -36,7 +37,7 @@ GENESIS_TIMEZONE = ZoneInfo("Europe/Berlin")  # `stand` is read as German local 
 _JOB_NAME = re.compile(r"(\S+_\d+)\s*$")
 
 # Held around every HTTP request the client sends: GENESIS allows 3 parallel requests per user.
-RequestSlot = Callable[[], ContextManager[object]]
+RequestSlot = Callable[[], AbstractContextManager[object]]
 
 
 def local_request_slot(max_in_flight: int) -> RequestSlot:

@@ -3,10 +3,10 @@ pixel size so the HTML can reserve their space and tests can check them."""
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Callable
 
 import altair as alt
 

@@ -1,0 +1,77 @@
+"""Imports go one way (README, Layout): `flows` → `schemas`, `warehouse`. `warehouse` and `schemas`
+never import `flows`; `schemas` imports neither `warehouse` nor anything that does I/O."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Modules whose import means a schema reaches a database, the network, Prefect or the file system's writers.
+IO_MODULES = {"duckdb", "httpx", "prefect", "apprise", "requests", "urllib", "http", "socket", "shutil", "subprocess", "tempfile"}
+
+
+def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
+    """Every module a file imports, absolute names; relative imports resolved against its package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = path.relative_to(root).parent.parts
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return found
+
+
+def python_files(package: str, root: Path = ROOT) -> list[Path]:
+    return sorted((root / package).rglob("*.py"))
+
+
+def top_level(module: str) -> str:
+    return module.split(".")[0]
+
+
+def offenders(package: str, forbidden: set[str], root: Path = ROOT) -> dict[str, list[str]]:
+    found = {}
+    for path in python_files(package, root):
+        bad = sorted(m for m in imported_modules(path, root) if top_level(m) in forbidden)
+        if bad:
+            found[path.relative_to(root).as_posix()] = bad
+    return found
+
+
+@pytest.mark.parametrize("package", ["warehouse", "schemas"])
+def test_lower_layers_never_import_flows(package):
+    assert python_files(package), f"no Python files under {package}/"
+    assert offenders(package, {"flows"}) == {}
+
+
+def test_schemas_import_neither_the_warehouse_nor_io():
+    assert offenders("schemas", {"warehouse"} | IO_MODULES) == {}
+
+
+def test_imported_modules_sees_every_import_form(tmp_path):
+    source = tmp_path / "warehouse" / "sub" / "m.py"
+    source.parent.mkdir(parents=True)
+    source.write_text(
+        "import duckdb, os.path\nfrom flows import cli\nfrom ..x import y\nfrom . import z\n"
+        "def f():\n    import flows.config  # a lazy import counts too\n",
+        encoding="utf-8",
+    )
+    found = imported_modules(source, tmp_path)
+    assert {"duckdb", "os.path", "flows", "flows.cli", "warehouse.x", "warehouse.x.y", "warehouse.sub", "warehouse.sub.z", "flows.config"} <= found
+    assert offenders("warehouse", {"flows"}, tmp_path) == {"warehouse/sub/m.py": ["flows", "flows.cli", "flows.config"]}
+
+
+def test_tests_import_helpers_from_support_not_from_conftest():
+    """conftest.py holds fixtures, which pytest injects; helpers and constants live in tests/support.py."""
+    importing_conftest = {
+        path.relative_to(ROOT).as_posix()
+        for path in python_files("tests")
+        if {"tests.conftest", "conftest"} & imported_modules(path)
+    }
+    assert importing_conftest == set()

@@ -1,0 +1,8 @@
+-- The record of one archived GENESIS response (the request without secrets).
+INSERT INTO raw_responses (
+    raw_response_id, request_key, table_code, endpoint, request, fetched_at, sha256, size_bytes, content_type, archive_path, loaded_at
+)
+VALUES (
+    $raw_response_id, $request_key, $table_code, $endpoint, $request, $fetched_at, $sha256, $size_bytes, $content_type, $archive_path,
+    $loaded_at
+)
