@@ -128,7 +128,6 @@ FAST_CONFIG = """
 retry_backoff_seconds = 0.01
 job_poll_seconds = 0.01
 timeout_seconds = 5
-fetch_task_retries = 0
 
 [watchlist]
 countries = ["RU", "KG"]
