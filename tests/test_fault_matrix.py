@@ -84,7 +84,7 @@ CASES = [
     Case("status 6 (too many requests)", (Fault(status_code=6),), "retried"),
     Case("status 22 (parameter adjusted)", (Fault(status_code=22),), "handled"),
     Case("status 98 (too big)", (), "handled"),
-    Case("server down for good", times(10, Fault(http_status=503)), "fails", "no usable answer after 10 attempts"),
+    Case("server down for good", times(5, Fault(http_status=503)), "fails", "no usable answer after 5 attempts"),
     Case("Retry-After beyond the cap", (Fault(http_status=503, headers={"Retry-After": "86400"}),), "fails", "asked to come back in 86400 s"),
     Case(
         "status code not an integer",

@@ -83,6 +83,7 @@ def test_connection_refused_gives_up_when_the_budget_is_spent(settings):
     settings.genesis.api_url = dead_url()
     settings.genesis.retry_backoff_seconds = 0.4
     settings.genesis.retry_budget_seconds = 2
+    settings.genesis.retry_attempts = 10  # the budget, not the attempts, ends the retries
     client = build_client(settings, Credentials(TOKEN, ""))
     started = time.monotonic()
     try:
@@ -104,6 +105,7 @@ def test_three_threads_retrying_at_once_do_not_spend_the_budget_three_times_as_f
     settings.genesis.api_url = dead_url()
     settings.genesis.retry_backoff_seconds = 0.2
     settings.genesis.retry_budget_seconds = 2
+    settings.genesis.retry_attempts = 10  # the budget, not the attempts, ends the retries
     client = build_client(settings, Credentials(TOKEN, ""))
     failures: list[float] = []
 
