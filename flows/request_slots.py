@@ -20,7 +20,7 @@ from prefect.concurrency.asyncio import AcquireConcurrencySlotTimeoutError, Conc
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
-from flows.errors import ExportwatchError
+from flows.errors import ExportwatchError, TemporaryError
 from flows.genesis.client import RequestSlot, local_request_slot
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,10 @@ SLOT_WAIT_SECONDS = 900
 
 class RequestSlotUnavailable(ExportwatchError):
     """No GENESIS request slot could be had from the Prefect global concurrency limit."""
+
+
+class RequestSlotsBusy(RequestSlotUnavailable, TemporaryError):
+    """Every slot stayed taken for SLOT_WAIT_SECONDS (or the Prefect API did not answer)."""
 
 
 def ensure_request_limit(limit: int, name: str = GENESIS_REQUEST_LIMIT) -> None:
@@ -98,7 +102,7 @@ def prefect_request_slot(max_in_flight: int, name: str = GENESIS_REQUEST_LIMIT) 
                     )
                 )
             except AcquireConcurrencySlotTimeoutError:
-                raise RequestSlotUnavailable(
+                raise RequestSlotsBusy(
                     f"waited {SLOT_WAIT_SECONDS} s for a GENESIS request slot of the global concurrency limit {name}: "
                     f"slots may be stuck, or the Prefect API unreachable. See `prefect gcl inspect {name}`."
                 ) from None
