@@ -262,6 +262,39 @@ def test_a_stop_ends_the_wait_for_a_request_slot():
     assert [type(e) for e in raised] == [shutdown.Stopped]
 
 
+@pytest.mark.slow
+def test_a_stop_ends_the_wait_for_a_slot_of_the_global_limit(prefect_harness):
+    from flows.request_slots import SLOT_POLL_SECONDS, prefect_request_slot, set_request_limit
+
+    set_request_limit(1, name="test-stop-slots")
+    holder, waiter = prefect_request_slot(3, name="test-stop-slots"), prefect_request_slot(3, name="test-stop-slots")
+    raised: list[BaseException] = []
+    entered = threading.Event()
+
+    def wait_for_the_slot() -> None:
+        try:
+            entered.set()
+            with waiter():
+                pass
+        except BaseException as error:
+            raised.append(error)
+
+    try:
+        with holder():  # the only slot of the limit, held as another process would
+            thread = threading.Thread(target=wait_for_the_slot)
+            thread.start()
+            entered.wait()
+            time.sleep(SLOT_POLL_SECONDS + 0.5)  # waiting at the Prefect API now
+            stopped_at = time.monotonic()
+            shutdown.request_stop()
+            thread.join(timeout=30)
+            waited = time.monotonic() - stopped_at
+    finally:
+        shutdown.reset()
+    assert [type(e) for e in raised] == [shutdown.Stopped]
+    assert waited < SLOT_POLL_SECONDS + 3
+
+
 # -- through the command line ----------------------------------------------------------------------
 
 
