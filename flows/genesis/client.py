@@ -84,11 +84,11 @@ class RetryPolicy:
     while the run's retry budget lasts (shared by all its requests, see RetryBudget). A
     Retry-After of GENESIS is honoured up to max_retry_after_seconds; beyond it the run fails."""
 
-    attempts: int = 5
+    attempts: int = 10
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 60.0
     jitter: float = 0.5
-    budget_seconds: float = 30.0
+    budget_seconds: float = 20.0  # a manual run's; see flows.config for the scheduled one
     max_retry_after_seconds: float = 300.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
