@@ -167,6 +167,9 @@ def load(
     )
 
 
+CHECK_RETRY_BUDGET_SECONDS = 5.0
+
+
 @app.command()
 def check(config: ConfigOption = None) -> None:
     """Check that the GENESIS credentials work (helloworld/logincheck) and that every configured
@@ -178,7 +181,9 @@ def check(config: ConfigOption = None) -> None:
 
     try:
         settings = load_settings(config)
-        client = build_client(settings, require_credentials())
+        # A quick answer: a retry or two rides over a blip, an unreachable server fails in seconds.
+        budget = min(settings.genesis.retry_budget_seconds, CHECK_RETRY_BUDGET_SECONDS)
+        client = build_client(settings, require_credentials(), budget_seconds=budget)
         try:
             ok, status = client.logincheck()
             tables = check_tables(client, settings) if ok else []
@@ -187,8 +192,8 @@ def check(config: ConfigOption = None) -> None:
     except (ExportwatchError, WarehouseError) as error:
         fail(error)
     if not ok:
-        fail(ExportwatchError(f"GENESIS at {settings.genesis.api_url} rejected the credentials: {status}"))
-    console.print(f"Credentials work at {settings.genesis.api_url}: {status}", highlight=False, markup=False)
+        fail(ExportwatchError(f"GENESIS at {client.base_url} rejected the credentials: {status}"))
+    console.print(f"Credentials work at {client.base_url}: {status}", highlight=False, markup=False)
     for table in tables:
         if not table.missing:
             console.print(table.line(), highlight=False, markup=False)

@@ -42,13 +42,33 @@ class GenesisSettings(_Section):
     language: Literal["de", "en"] = "de"
     timeout_seconds: float = Field(60.0, gt=0)
     max_in_flight: int = Field(3, ge=1, le=3, description="GENESIS allows at most 3 parallel requests per user.")
-    retry_attempts: int = Field(5, ge=1)
-    retry_backoff_seconds: float = Field(2.0, ge=0)
+    retry_attempts: int = Field(10, ge=1, description="At most this many attempts per request (the retry budget usually ends them first).")
+    retry_backoff_seconds: float = Field(2.0, ge=0, allow_inf_nan=False)
+    retry_budget_seconds: float = Field(
+        20.0, ge=0, allow_inf_nan=False,
+        description="Total time a manual run (exportwatch update, backfill, check) may spend retrying GENESIS.",
+    )
+    scheduled_retry_budget_seconds: float = Field(
+        300.0, ge=0, allow_inf_nan=False,
+        description="The same for runs of the deployments `exportwatch serve` serves (scheduled or started from the UI).",
+    )
+    max_retry_after_seconds: float = Field(
+        300.0, ge=0, allow_inf_nan=False, description="Longest Retry-After honoured; GENESIS asking for more fails the run."
+    )
     job_poll_seconds: float = Field(5.0, ge=0)
     job_timeout_seconds: float = Field(3000.0, gt=0)
     dialog_value_limit: int = Field(40_000, ge=12, description="Values per dialog request before GENESIS wants a job.")
-    fetch_task_retries: int = Field(2, ge=0, description="Prefect retries of the whole fetch when GENESIS stays unreachable.")
-    fetch_task_retry_delay_seconds: float = Field(60.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_task_retries(cls, data: object) -> object:
+        removed = sorted({"fetch_task_retries", "fetch_task_retry_delay_seconds"} & set(data if isinstance(data, dict) else ()))
+        if removed:
+            raise ValueError(
+                f"{' and '.join(removed)} no longer exist: the fetch is not retried as a whole any more; "
+                f"retry_budget_seconds and scheduled_retry_budget_seconds bound the retries of each run. Remove the line."
+            )
+        return data
 
 
 class WatchlistSettings(_Section):

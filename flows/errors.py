@@ -5,6 +5,12 @@ class ExportwatchError(Exception):
     """Base class: str(error) is the one line the CLI prints."""
 
 
+class TemporaryError(ExportwatchError):
+    """Temporary: GENESIS (or another service the run needs) is busy or unreachable; the same command
+    is expected to work later, unchanged. The CLI exits with its own code for it, so a cron wrapper
+    can tell "try later" from "fix something"."""
+
+
 class ConfigError(ExportwatchError):
     """The configuration file or environment is wrong."""
 
@@ -47,8 +53,13 @@ class TableTooBig(GenesisStatusError):
     """Status 98: the selection exceeds the dialog limit; split it or run a job."""
 
 
-class GenesisTransportError(GenesisError):
-    """No valid HTTP answer after all retries."""
+class GenesisTransportError(GenesisError, TemporaryError):
+    """No usable answer within the retry budget: connection refused, timeouts, HTTP 429/5xx,
+    status 6 (too many parallel requests)."""
+
+
+class GenesisBusy(GenesisTransportError):
+    """GENESIS asked (Retry-After) to come back later than the run may wait."""
 
 
 class FlatFileError(GenesisError):

@@ -28,6 +28,7 @@ from flows.genesis.request import TableRequest, chunk_start, plan_years
 from flows.limits import Limits, shortened
 from flows.owned_folder import empty_owned, owned_folder
 from flows.run_lock import update_lock
+from flows.run_origin import RunOrigin
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord, RawResponse
 from warehouse.connection import open_warehouse
@@ -96,16 +97,29 @@ def discard_leftovers(settings: Settings) -> None:
     ResponseArchive(settings.warehouse.archive_dir).discard_partial()
 
 
-def build_client(settings: Settings, credentials: Credentials, **overrides: Any) -> GenesisClient:
+def build_client(
+    settings: Settings, credentials: Credentials, *, origin: RunOrigin = RunOrigin.MANUAL, budget_seconds: float | None = None, **overrides: Any
+) -> GenesisClient:
+    """A client for one run. Its retry budget is the manual or the scheduled one by `origin`, or
+    `budget_seconds` where given."""
     g = settings.genesis
+    if budget_seconds is None:
+        budget_seconds = g.retry_budget_seconds if origin.attended else g.scheduled_retry_budget_seconds
+    retry = RetryPolicy(
+        attempts=g.retry_attempts,
+        backoff_seconds=g.retry_backoff_seconds,
+        budget_seconds=budget_seconds,
+        max_retry_after_seconds=g.max_retry_after_seconds,
+    )
     return GenesisClient(
         g.api_url,
         credentials,
         ResponseArchive(settings.warehouse.archive_dir),
         timeout_seconds=g.timeout_seconds,
-        retry=RetryPolicy(attempts=g.retry_attempts, backoff_seconds=g.retry_backoff_seconds),
+        retry=retry,
         job=JobPolicy(poll_seconds=g.job_poll_seconds, timeout_seconds=g.job_timeout_seconds),
         max_in_flight=g.max_in_flight,
+        scheduled=origin is RunOrigin.SCHEDULE,
         limits=settings.limits,
         **overrides,
     )

@@ -11,6 +11,7 @@ accounts therefore share the 3 slots, which is slower but never too many.
 """
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
@@ -20,7 +21,8 @@ from prefect.concurrency.asyncio import AcquireConcurrencySlotTimeoutError, Conc
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
-from flows.errors import ExportwatchError
+from flows import shutdown
+from flows.errors import ExportwatchError, TemporaryError
 from flows.genesis.client import RequestSlot, local_request_slot
 
 log = logging.getLogger(__name__)
@@ -32,10 +34,16 @@ LEASE_SECONDS = 60
 # Waiting longer than this for a slot means slots are stuck (or the Prefect API is unreachable),
 # not that GENESIS is busy: each slot is held for one request only.
 SLOT_WAIT_SECONDS = 900
+# The wait is asked for in pieces this long, so that a stop (flows.shutdown) ends it between them.
+SLOT_POLL_SECONDS = 2.0
 
 
 class RequestSlotUnavailable(ExportwatchError):
     """No GENESIS request slot could be had from the Prefect global concurrency limit."""
+
+
+class RequestSlotsBusy(RequestSlotUnavailable, TemporaryError):
+    """Every slot stayed taken for SLOT_WAIT_SECONDS (or the Prefect API did not answer)."""
 
 
 def ensure_request_limit(limit: int, name: str = GENESIS_REQUEST_LIMIT) -> None:
@@ -84,29 +92,34 @@ def prefect_request_slot(max_in_flight: int, name: str = GENESIS_REQUEST_LIMIT) 
     @contextmanager
     def slot() -> Iterator[None]:
         with local_slot(), ExitStack() as held:
-            try:
-                held.enter_context(
-                    concurrency(
-                        name,
-                        occupy=1,
-                        timeout_seconds=SLOT_WAIT_SECONDS,
-                        lease_duration=LEASE_SECONDS,
-                        strict=True,
-                        # A request that is already running finishes when the Prefect API is
-                        # briefly unreachable; at worst GENESIS answers status 6 and is retried.
-                        raise_on_lease_renewal_failure=False,
+            deadline = time.monotonic() + SLOT_WAIT_SECONDS
+            while True:
+                shutdown.check()
+                try:
+                    held.enter_context(
+                        concurrency(
+                            name,
+                            occupy=1,
+                            timeout_seconds=SLOT_POLL_SECONDS,
+                            lease_duration=LEASE_SECONDS,
+                            strict=True,
+                            # A request that is already running finishes when the Prefect API is
+                            # briefly unreachable; at worst GENESIS answers status 6 and is retried.
+                            raise_on_lease_renewal_failure=False,
+                        )
                     )
-                )
-            except AcquireConcurrencySlotTimeoutError:
-                raise RequestSlotUnavailable(
-                    f"waited {SLOT_WAIT_SECONDS} s for a GENESIS request slot of the global concurrency limit {name}: "
-                    f"slots may be stuck, or the Prefect API unreachable. See `prefect gcl inspect {name}`."
-                ) from None
-            except ConcurrencySlotAcquisitionError as error:
-                raise RequestSlotUnavailable(
-                    f"no GENESIS request slot from the global concurrency limit {name} ({error}). "
-                    f"Create it with `prefect gcl create {name} --limit {max_in_flight}` or start `exportwatch serve`."
-                ) from None
+                    break
+                except AcquireConcurrencySlotTimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise RequestSlotsBusy(
+                            f"waited {SLOT_WAIT_SECONDS} s for a GENESIS request slot of the global concurrency limit {name}: "
+                            f"slots may be stuck, or the Prefect API unreachable. See `prefect gcl inspect {name}`."
+                        ) from None
+                except ConcurrencySlotAcquisitionError as error:
+                    raise RequestSlotUnavailable(
+                        f"no GENESIS request slot from the global concurrency limit {name} ({error}). "
+                        f"Create it with `prefect gcl create {name} --limit {max_in_flight}` or start `exportwatch serve`."
+                    ) from None
             yield
 
     return slot

@@ -17,7 +17,9 @@ from flows.html_report.artifact import latest_chart_markdown
 from flows.pipeline import UpdateReport, build_client, run_update
 from flows.request_slots import ensure_request_limit, prefect_request_slot
 from flows.run_hooks import notify_failure
+from flows.run_origin import current_run_origin
 from flows.run_summary import render_markdown
+from flows.shutdown import stop_on_signals
 from flows.tasks import prefect_step
 from warehouse.snapshot import publish_snapshot
 
@@ -31,20 +33,23 @@ def run_flow_body(
 ) -> UpdateReport:
     """What update_trade and backfill share: one pipeline run with tasks, then the artifact."""
     logger = get_run_logger()
-    step = prefect_step(settings.genesis.fetch_task_retries, settings.genesis.fetch_task_retry_delay_seconds)
     # GENESIS' limit of parallel requests holds across every run on this Prefect server.
     ensure_request_limit(settings.genesis.max_in_flight)
-    client = build_client(settings, require_credentials(), request_slot=prefect_request_slot(settings.genesis.max_in_flight))
+    client = build_client(
+        settings, require_credentials(), origin=current_run_origin(), request_slot=prefect_request_slot(settings.genesis.max_in_flight)
+    )
     try:
-        report = run_update(
-            settings, client, countries=countries, since=since, until=until, run_id=str(flow_run.id or "") or None, step=step
-        )
+        # SIGTERM/SIGINT end the waits of the fetch threads too, not only the main thread.
+        with stop_on_signals():
+            report = run_update(
+                settings, client, countries=countries, since=since, until=until, run_id=str(flow_run.id or "") or None, step=prefect_step
+            )
     finally:
         client.close()
-    alerts: AlertOutcome = step(process_alerts)(settings)
+    alerts: AlertOutcome = prefect_step(process_alerts)(settings)
     snapshot = settings.warehouse.snapshot_path
     if snapshot and (report.status == "loaded" or not snapshot.exists()):
-        step(publish_snapshot)(settings.warehouse.path, snapshot)
+        prefect_step(publish_snapshot)(settings.warehouse.path, snapshot)
     logger.info(
         "%s: %d request(s), %d row(s) inserted, %d closed by revisions, %d new and %d revised month(s)",
         report.status, report.requests, report.rows_inserted, report.rows_closed, report.new_count, report.revised_count,

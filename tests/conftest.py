@@ -24,6 +24,7 @@ def settings(tmp_path, genesis) -> Settings:
     s = Settings()
     s.genesis.api_url = genesis.base_url
     s.genesis.retry_backoff_seconds = 0.01
+    s.genesis.retry_attempts = 5  # the fault scripts of the suite count on 5 attempts
     s.genesis.job_poll_seconds = 0.01
     s.genesis.timeout_seconds = 5
     s.watchlist.countries = ["RU", "KG"]

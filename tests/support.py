@@ -67,9 +67,9 @@ def query(path: Path, sql: str, params=None) -> list[tuple]:
 FAST_CONFIG = """
 [genesis]
 retry_backoff_seconds = 0.01
+retry_attempts = 5
 job_poll_seconds = 0.01
 timeout_seconds = 5
-fetch_task_retries = 0
 
 [watchlist]
 countries = ["RU", "KG"]

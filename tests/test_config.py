@@ -34,6 +34,10 @@ def test_environment_overrides_the_file(monkeypatch, tmp_path):
         ("[genesis]\npassword = 'x'\n", "genesis.password"),
         ("[watchlist]\nsince = 1900\n", "watchlist.since"),
         ("[watchlist\n", "Cannot read configuration file"),
+        ("[genesis]\nfetch_task_retries = 2\n", "fetch_task_retries no longer exist"),
+        ("[genesis]\nretry_budget_seconds = inf\n", "genesis.retry_budget_seconds"),
+        ("[genesis]\nmax_retry_after_seconds = nan\n", "genesis.max_retry_after_seconds"),
+        ("[genesis]\nscheduled_retry_budget_seconds = -1\n", "genesis.scheduled_retry_budget_seconds"),
     ],
 )
 def test_bad_files_are_named_with_the_problem(tmp_path, text, expected):

@@ -85,6 +85,13 @@ CASES = [
     Case("status 22 (parameter adjusted)", (Fault(status_code=22),), "handled"),
     Case("status 98 (too big)", (), "handled"),
     Case("server down for good", times(5, Fault(http_status=503)), "fails", "no usable answer after 5 attempts"),
+    Case("Retry-After beyond the cap", (Fault(http_status=503, headers={"Retry-After": "86400"}),), "fails", "asked to come back in 86400 s"),
+    Case(
+        "status code not an integer",
+        (Fault(body=b'{"Status": {"Code": "Wartung", "Content": "x"}}', headers={"Content-Type": "application/json"}),),
+        "fails",
+        'a status code that is not an integer: "Wartung"',
+    ),
     Case("status 12 (not authorised)", (Fault(status_code=12),), "fails", "GENESIS status 12"),
     Case("status 90 (no table)", (Fault(status_code=90),), "fails", "GENESIS status 90"),
     Case("status 99 outside a job", (Fault(status_code=99),), "fails", "GENESIS status 99"),

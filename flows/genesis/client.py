@@ -4,23 +4,27 @@ classified after, so nothing the server sent is lost even when it is unusable.""
 
 import json
 import logging
+import math
 import random
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from flows.errors import GenesisError, GenesisStatusError, GenesisTransportError, TableTooBig
+from flows import shutdown
+from flows.errors import GenesisBusy, GenesisError, GenesisStatusError, GenesisTransportError, TableTooBig
 from flows.genesis.archive import ArchivedResponse, ResponseArchive, sniff_kind
 from flows.genesis.credentials import Credentials
 from flows.genesis.request import TableRequest
+from flows.genesis.retry_budget import RetryBudget
 from flows.limits import Limits, exceeded, human_size
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,8 @@ STATUS_TOO_MANY_REQUESTS = 6
 STATUS_PARAMETER_ADJUSTED = 22
 GENESIS_TIMEZONE = ZoneInfo("Europe/Berlin")  # `stand` is read as German local time
 _JOB_NAME = re.compile(r"(\S+_\d+)\s*$")
+# user[:password]@ after the scheme, up to the last @ before the path (a password may hold an @)
+_USERINFO = re.compile(r"(?<=://)([^/?#\s]*)@")
 
 # Held around every HTTP request the client sends: GENESIS allows 3 parallel requests per user.
 RequestSlot = Callable[[], AbstractContextManager[object]]
@@ -42,17 +48,49 @@ RequestSlot = Callable[[], AbstractContextManager[object]]
 
 def local_request_slot(max_in_flight: int) -> RequestSlot:
     """At most max_in_flight requests at once from this process (flows.request_slots adds the
-    limit that holds across processes)."""
+    limit that holds across processes). Waiting for a slot ends when a stop is requested."""
     semaphore = threading.BoundedSemaphore(max_in_flight)
-    return lambda: semaphore
+
+    @contextmanager
+    def slot() -> Iterator[None]:
+        while not semaphore.acquire(timeout=shutdown.WAKE_SECONDS):
+            shutdown.check()
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+    return slot
+
+
+def redact_url(text: str) -> str:
+    """The text with the user information of any URL in it hidden: user:***@, or ***@ for a user
+    name alone (it may be a token)."""
+    return _USERINFO.sub(lambda m: m.group(1).split(":", 1)[0] + ":***@" if ":" in m.group(1) else "***@", text)
+
+
+def split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """(the URL without user information, HTTP Basic auth from it). The user information travels
+    only in the Authorization header, so no URL that httpx logs or puts in an error holds it."""
+    match = _USERINFO.search(url)
+    if not match:
+        return url, None
+    user, _, password = match.group(1).partition(":")
+    return url[: match.start()] + url[match.end():], httpx.BasicAuth(unquote(user), unquote(password))
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 5
+    """How a request is retried: at most `attempts` times, with exponential back-off and jitter,
+    while the run's retry budget lasts (shared by all its requests, see RetryBudget). A
+    Retry-After of GENESIS is honoured up to max_retry_after_seconds; beyond it the run fails."""
+
+    attempts: int = 10
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 60.0
     jitter: float = 0.5
+    budget_seconds: float = 20.0  # a manual run's; see flows.config for the scheduled one
+    max_retry_after_seconds: float = 300.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         base = min(self.backoff_seconds * 2**attempt, self.max_backoff_seconds)
@@ -77,7 +115,7 @@ class TableOutcome:
 class _Retry(Exception):
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         self.reason = reason
-        self.retry_after = retry_after
+        self.retry_after = retry_after  # seconds GENESIS asked us to wait (Retry-After), if it did
 
 
 def envelope(response: ArchivedResponse, *, table: str | None = None, request: str | None = None) -> dict:
@@ -89,14 +127,31 @@ def envelope(response: ArchivedResponse, *, table: str | None = None, request: s
         raise GenesisError(f"GENESIS sent a JSON body that does not parse ({error})", **context) from None
     if not isinstance(body, dict):
         raise GenesisError(f"GENESIS sent JSON that is not a status envelope (a {type(body).__name__})", **context)
+    status = body.get("Status")
+    if isinstance(status, dict) and _status_code(status.get("Code", -1)) is None:
+        code = json.dumps(status.get("Code"), ensure_ascii=False)
+        shown = code if len(code) <= 40 else code[:40] + "..."
+        raise GenesisError(f"GENESIS sent a status code that is not an integer: {shown}", **context)
     return body
 
 
 def status_of(body: dict) -> tuple[int, str, str]:
+    """(code, content, type) of an envelope that envelope() accepted."""
     status = body.get("Status")
     if isinstance(status, dict):
-        return int(status.get("Code", -1)), str(status.get("Content", "")), str(status.get("Type", ""))
+        return _status_code(status.get("Code", -1)), str(status.get("Content", "")), str(status.get("Type", ""))
     return -1, str(status or body), ""
+
+
+def _status_code(value: object) -> int | None:
+    """A status code as GENESIS sends it (an integer, or an integer as text); None if it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,9}\s*", value):
+        return int(value)
+    return None
 
 
 class GenesisClient:
@@ -112,17 +167,21 @@ class GenesisClient:
         job: JobPolicy = JobPolicy(),
         max_in_flight: int = 3,
         request_slot: RequestSlot | None = None,  # default: local_request_slot(max_in_flight)
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = shutdown.wait,
+        scheduled: bool = False,  # a run started by a schedule: the next one will try again
         limits: Limits = Limits(),
     ) -> None:
+        base_url, self._url_auth = split_userinfo(base_url)
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._credentials = credentials
         self.archive = archive
         self._http = http or httpx.Client(timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 15.0)))
         self.retry = retry
+        self.budget = RetryBudget(retry.budget_seconds)
         self.job = job
         self._request_slot = request_slot or local_request_slot(max_in_flight)
         self._sleep = sleep
+        self._scheduled = scheduled
         self.limits = limits
         self._count_lock = threading.Lock()
         self.requests_sent = 0
@@ -137,24 +196,60 @@ class GenesisClient:
     # -- one POST, archived, retried -----------------------------------------------------------
 
     def post(self, endpoint: str, form: dict[str, str], *, table: str | None = None, describe: str | None = None) -> ArchivedResponse:
-        """POST form to endpoint; retry transport faults, 429/5xx and status 6 with back-off."""
+        """POST form to endpoint; retry transport faults, 429/5xx and status 6 with back-off while
+        the attempts and the run's retry budget last."""
         describe = describe or f"{endpoint} name={form.get('name', '')}"
-        last_reason = ""
-        for attempt in range(self.retry.attempts):
-            try:
-                return self._post_once(endpoint, form, table=table, describe=describe)
-            except _Retry as retry:
-                last_reason = retry.reason
-                if attempt + 1 < self.retry.attempts:
-                    delay = self.retry.delay(attempt, retry.retry_after)
-                    log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)", describe, retry.reason, delay, attempt + 2, self.retry.attempts)
+        failing: int | None = None  # this request's handle in the retry budget once it failed
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                shutdown.check()
+                began = self.budget.now()
+                try:
+                    return self._post_once(endpoint, form, table=table, describe=describe)
+                except _Retry as retry:
+                    if failing is None:
+                        failing = self.budget.start(began)
+                    delay = self._delay_before_retry(attempt, retry, table=table, describe=describe)
+                    if delay is None:
+                        raise GenesisTransportError(
+                            f"no usable answer after {attempt} attempt{'s' if attempt > 1 else ''}"
+                            + ("" if attempt == self.retry.attempts else f" ({self.retry.budget_seconds:g} s retry budget used up)")
+                            + f"; last: {retry.reason}",
+                            table=table, request=describe, hint=self._unavailable_hint(),
+                        ) from None
+                    log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)", describe, retry.reason, delay, attempt + 1, self.retry.attempts)
                     self._sleep(delay)
-        raise GenesisTransportError(
-            f"no usable answer after {self.retry.attempts} attempts; last: {last_reason}",
-            table=table,
-            request=describe,
-            hint=f"GENESIS at {self.base_url} may be down or overloaded; the next scheduled run will try again.",
-        )
+        finally:
+            if failing is not None:
+                self.budget.finish(failing)
+
+    def _delay_before_retry(self, attempt: int, retry: _Retry, *, table: str | None, describe: str) -> float | None:
+        """Seconds to wait before the next attempt, None to give up (attempts or budget spent).
+        Raises GenesisBusy when GENESIS asks to wait longer than the cap or the rest of the budget."""
+        remaining = self.budget.remaining()
+        asked = retry.retry_after
+        if asked is not None and (asked > self.retry.max_retry_after_seconds or asked > remaining):
+            limit = (
+                f"more than [genesis] max_retry_after_seconds ({self.retry.max_retry_after_seconds:g} s)"
+                if asked > self.retry.max_retry_after_seconds
+                else f"more than the {remaining:.0f} s left of this run's retry budget ({self.retry.budget_seconds:g} s)"
+            )
+            raise GenesisBusy(
+                f"GENESIS is busy ({retry.reason}) and asked to come back in {asked:.0f} s, {_come_back_at(asked)}: {limit}",
+                table=table, request=describe,
+                hint="Run again after that time." if not self._scheduled else "The next scheduled run will try again.",
+            )
+        if attempt >= self.retry.attempts or remaining <= 0:
+            return None
+        return min(self.retry.delay(attempt - 1, asked), remaining)
+
+    def _unavailable_hint(self) -> str:
+        where = f"GENESIS at {self.base_url} may be down or overloaded"
+        if self._scheduled:
+            return f"{where}; the next scheduled run will try again."
+        return f"{where}, or unreachable from here: check [genesis] api_url and the network, or run again later."
 
     def _post_once(self, endpoint: str, form: dict[str, str], *, table: str | None, describe: str) -> ArchivedResponse:
         url = self.base_url + endpoint
@@ -162,7 +257,7 @@ class GenesisClient:
             with self._count_lock:
                 self.requests_sent += 1
             try:
-                with self._http.stream("POST", url, data=form, headers=self._credentials.headers()) as response:
+                with self._http.stream("POST", url, data=form, headers=self._credentials.headers(), auth=self._url_auth or httpx.USE_CLIENT_DEFAULT) as response:
                     archived = self.archive.store(
                         bounded_body(response, self.limits, table=table, describe=describe),
                         endpoint=endpoint,
@@ -175,7 +270,7 @@ class GenesisClient:
             except httpx.TimeoutException as error:
                 raise _Retry(f"timed out ({type(error).__name__})") from None
             except httpx.TransportError as error:
-                raise _Retry(f"connection failed ({type(error).__name__}: {error})") from None
+                raise _Retry(f"connection failed ({type(error).__name__}: {redact_url(str(error))})") from None
         if archived.http_status in RETRYABLE_HTTP:
             raise _Retry(f"HTTP {archived.http_status}", retry_after)
         if archived.http_status != 200:
@@ -354,12 +449,21 @@ def format_stand(moment: datetime) -> str:
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date); None when absent or unreadable."""
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         try:
-            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             return None
+    return None if math.isnan(seconds) else max(seconds, 0.0)
+
+
+def _come_back_at(seconds: float) -> str:
+    try:
+        return f"at {datetime.now(UTC) + timedelta(seconds=seconds):%Y-%m-%d %H:%M:%S} UTC"
+    except OverflowError:
+        return "at no date this calendar knows"
