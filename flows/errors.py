@@ -5,6 +5,13 @@ class ExportwatchError(Exception):
     """Base class: str(error) is the one line the CLI prints."""
 
 
+LOADED = "The data of this run WAS loaded"
+
+
+class LoadedButFailed(ExportwatchError):
+    """The run's load committed, then a later step failed; the text begins with LOADED."""
+
+
 class ConfigError(ExportwatchError):
     """The configuration file or environment is wrong."""
 

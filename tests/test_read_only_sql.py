@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from datetime import datetime
@@ -27,7 +26,7 @@ from warehouse.batch import FetchRecord
 from warehouse.connection import WarehouseLockedError, connect, open_warehouse
 from warehouse.load import load
 from warehouse.location import WarehouseLocation
-from warehouse.read_only_sql import QueryInterrupted, run_read_only
+from warehouse.read_only_sql import run_read_only
 
 PREFECT_SECRET = "prefect-db-secret-4c1d"
 METADATA = "__ducklake_metadata_exportwatch"
@@ -121,6 +120,7 @@ def escapes(location: WarehouseLocation, tmp_path: Path) -> tuple[list[tuple[str
     return refused, reaching
 
 
+@pytest.mark.slow
 def test_sql_escapes_are_refused_and_the_warehouse_stays_byte_identical(warehouse, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     prefect = sqlite3.connect(tmp_path / "prefect.db")  # stands for Prefect's database beside the warehouse
@@ -251,20 +251,6 @@ def test_ctrl_c_stops_a_long_query_with_one_line(tmp_path):
     assert process.returncode == 130, err
     assert err.strip() == "exportwatch sql: interrupted (Ctrl-C); nothing was changed.", err
     assert stopped_after < 10
-
-
-def test_ctrl_c_in_process_interrupts_the_query(tmp_path):
-    location = WarehouseLocation.file(tmp_path / "w.duckdb")
-    with open_warehouse(location):
-        pass
-    con = connect(location, read_only=True)
-    threading.Timer(0.5, os.kill, [os.getpid(), signal.SIGINT]).start()
-    try:
-        with pytest.raises(QueryInterrupted) as stopped:
-            run_read_only(con, LONG_QUERY, timeout=None)
-    finally:
-        con.close()
-    assert stopped.value.by_user
 
 
 READER = """

@@ -92,7 +92,7 @@ def lock_holder(error: duckdb.Error) -> str:
         return ""
     pid = match.group(2)
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()[:MAX_COMMAND_LINE].replace(b"\0", b" ").decode(errors="replace").strip()
+        command = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes()[:MAX_COMMAND_LINE].decode(errors="replace").replace("\0", " ").split())
     except OSError:  # not Linux, or the process has ended
         command = ""
     return redact(f"PID {pid}: {command or match.group(1)}")
