@@ -27,7 +27,7 @@ from flows.genesis.request import TableRequest, chunk_start, plan_years
 from flows.run_lock import update_lock
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord, RawResponse
-from warehouse.connection import open_warehouse
+from warehouse.connection import WarehouseLockedError, open_warehouse
 from warehouse.load import load, record_quality_issues, record_run
 
 log = logging.getLogger(__name__)
@@ -310,8 +310,10 @@ def sample_changes(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> list[di
 def record_failure(settings: Settings, *, run_id: str, started_at: datetime, requests: int, error: Exception) -> None:
     """Write the failed run (and validation failure cases) to the run log; the data tables stay as they were."""
     now = datetime.now(UTC).replace(tzinfo=None)
+    # A reader holding the file made the run fail: wait only briefly for it to let go.
+    lock_timeout = min(settings.warehouse.lock_timeout_seconds, 2) if isinstance(error, WarehouseLockedError) else settings.warehouse.lock_timeout_seconds
     try:
-        with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+        with open_warehouse(settings.warehouse.location, lock_timeout=lock_timeout) as con:
             con.begin()
             record_run(con, run_id, started_at, now, "failed", requests, 0, 0, str(error))
             if isinstance(error, ValidationFailed):
@@ -348,7 +350,7 @@ def exclusive_run(settings: Settings, run_id: str | None = None, requests: Calla
         run = Run(run_id, datetime.now(UTC).replace(tzinfo=None), settings.warehouse.path.parent / "staging" / run_id)
         try:
             yield run
-        except ExportwatchError as error:
+        except (ExportwatchError, WarehouseLockedError) as error:
             record_failure(settings, run_id=run.run_id, started_at=run.started_at, requests=requests(), error=error)
             raise
         finally:

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import TABLE
+from tests.conftest import TABLE, query
 from tests.test_ducklake import big_batch, needs_lake_extensions, postgres  # noqa: F401 (postgres: a fixture)
 from tests.test_security import exportwatch
 from warehouse.batch import FetchRecord
@@ -276,3 +276,29 @@ def test_a_writer_blocked_by_a_reader_names_the_reader(tmp_path):
     message = str(raised.value)
     assert f"(PID {reader.pid}: {sys.executable} -c" in message, message
     assert "a reader that keeps it open" in message and "probably" not in message, message
+
+
+def test_an_update_blocked_by_a_reader_names_the_reader_not_an_update(settings, genesis, token_client, caplog):
+    from decimal import Decimal
+
+    from flows.pipeline import run_update
+    from tests.conftest import RU, series_value
+
+    run_update(settings, token_client)
+    genesis.state.revise(TABLE, RU, 2026, 8, "WERTA", series_value(RU, 2026, 8, "WERTA") - Decimal("1000"), updated_at=datetime(2099, 1, 1))
+    settings.warehouse.lock_timeout_seconds = 0.5
+    before = query(settings.warehouse.path, "SELECT count(*), max(valid_from) FROM observations")
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(settings.warehouse.path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        with pytest.raises(WarehouseLockedError) as raised:
+            run_update(settings, token_client)
+    finally:
+        reader.kill()
+        reader.wait()
+    message = str(raised.value)
+    assert f"(PID {reader.pid}: {sys.executable} -c" in message and "a reader that keeps it open" in message, message
+    assert "probably" not in message
+    assert query(settings.warehouse.path, "SELECT count(*), max(valid_from) FROM observations") == before
+    # the reader still held the file when the failed run was to be recorded: the log says so
+    assert "could not record the failed run" in caplog.text
