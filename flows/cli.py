@@ -179,7 +179,7 @@ def sql(
     db: DbOption = None,
     config: ConfigOption = None,
     format: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
-    timeout: Annotated[float, typer.Option("--timeout", min=0, help="Stop the query after SECONDS (0: no limit).")] = 300,
+    timeout: Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS", help="Stop the query after SECONDS (0: no limit).")] = 300,
 ) -> None:
     """Run a read-only query (SELECT, EXPLAIN) against the warehouse; see docs/security.md."""
     import duckdb
