@@ -208,18 +208,24 @@ def sql(
     db: DbOption = None,
     config: ConfigOption = None,
     format: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
+    timeout: Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS", help="Stop the query after SECONDS (0: no limit).")] = 300,
 ) -> None:
-    """Run SQL against the warehouse, read-only."""
+    """Run a read-only query (SELECT, EXPLAIN) against the warehouse; see docs/security.md."""
     import duckdb
+
+    from warehouse.read_only_sql import QueryInterrupted, run_read_only
 
     with read_only_warehouse(config, db) as (_, con):
         try:
-            relation = con.execute(query)
-            columns = [d[0] for d in relation.description] if relation.description else []
-            rows = relation.fetchall() if columns else []
+            result = run_read_only(con, query, timeout=timeout or None)
+        except QueryInterrupted as error:
+            errors.print(str(error), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(130 if error.by_user else 1)
+        except WarehouseError as error:
+            fail(error)
         except duckdb.Error as error:
             fail(ExportwatchError(f"SQL error: {error}"))
-    write_rows(columns, rows, format)
+    write_rows(result.columns, result.rows, format)
 
 
 @contextmanager
@@ -230,7 +236,10 @@ def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[
 
     try:
         settings = load_settings(config, db=db)
-        con = connect(settings.warehouse.location, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
+        con = connect(
+            settings.warehouse.location, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5),
+            memory_limit=settings.warehouse.memory_limit,
+        )
     except (ExportwatchError, WarehouseError, FileNotFoundError) as error:
         fail(error)
     forbid_outside_access(con, settings.warehouse.location)

@@ -11,6 +11,13 @@ class TemporaryError(ExportwatchError):
     can tell "try later" from "fix something"."""
 
 
+LOADED = "The data of this run WAS loaded"
+
+
+class LoadedButFailed(ExportwatchError):
+    """The run's load committed, then a later step failed; the text begins with LOADED."""
+
+
 class ConfigError(ExportwatchError):
     """The configuration file or environment is wrong."""
 

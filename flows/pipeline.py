@@ -31,7 +31,7 @@ from flows.run_lock import update_lock
 from flows.run_origin import RunOrigin
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord, RawResponse
-from warehouse.connection import open_warehouse
+from warehouse.connection import WarehouseLockedError, open_warehouse
 from warehouse.load import load, record_quality_issues, record_run
 from warehouse.priority_goods import priority_goods
 
@@ -376,8 +376,10 @@ def describe_changes(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> tuple
 def record_failure(settings: Settings, *, run_id: str, started_at: datetime, requests: int, error: Exception) -> None:
     """Write the failed run (and validation failure cases) to the run log; the data tables stay as they were."""
     now = datetime.now(UTC).replace(tzinfo=None)
+    # A reader holding the file made the run fail: wait only briefly for it to let go.
+    lock_timeout = min(settings.warehouse.lock_timeout_seconds, 2) if isinstance(error, WarehouseLockedError) else settings.warehouse.lock_timeout_seconds
     try:
-        with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
+        with open_warehouse(settings.warehouse.location, lock_timeout=lock_timeout) as con:
             con.begin()
             record_run(con, run_id, started_at, now, "failed", requests, 0, 0, str(error))
             if isinstance(error, ValidationFailed):
@@ -414,7 +416,7 @@ def exclusive_run(settings: Settings, run_id: str | None = None, requests: Calla
         run = Run(run_id, datetime.now(UTC).replace(tzinfo=None), owned_folder(staging_root(settings)) / run_id)
         try:
             yield run
-        except ExportwatchError as error:
+        except (ExportwatchError, WarehouseLockedError) as error:
             shorten_error(error, settings, run.run_id)
             record_failure(settings, run_id=run.run_id, started_at=run.started_at, requests=requests(), error=error)
             raise
@@ -422,7 +424,7 @@ def exclusive_run(settings: Settings, run_id: str | None = None, requests: Calla
             shutil.rmtree(run.staging_dir, ignore_errors=True)
 
 
-def shorten_error(error: ExportwatchError, settings: Settings, run_id: str) -> None:
+def shorten_error(error: Exception, settings: Settings, run_id: str) -> None:
     """Cut the text of an error to [limits] error_text_chars, for the terminal and update_runs alike
     (foreign text, e.g. a listing of 50,000 ZIP members, can make it megabytes); the whole text goes
     to a file in the archive folder, beside the raw bodies it is about."""

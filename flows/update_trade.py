@@ -4,14 +4,18 @@ plan requests -> fetch (retried) -> parse and validate -> load -> evaluate alert
 Each step is a task wrapping a plain function of flows.pipeline; see that module for the logic.
 """
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
+import duckdb
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
 from flows.alerts.process import AlertOutcome, process_alerts
 from flows.config import Settings, load_settings
+from flows.errors import LOADED, ExportwatchError, LoadedButFailed
 from flows.genesis.credentials import require_credentials
 from flows.html_report.artifact import latest_chart_markdown
 from flows.pipeline import UpdateReport, build_client, run_update
@@ -21,7 +25,22 @@ from flows.run_origin import current_run_origin
 from flows.run_summary import render_markdown
 from flows.shutdown import stop_on_signals
 from flows.tasks import prefect_step
+from warehouse.errors import WarehouseError
 from warehouse.snapshot import publish_snapshot
+
+
+@contextmanager
+def after_the_load(report: UpdateReport, what: str) -> Iterator[None]:
+    """A step after the load's commit: its expected failures say what was loaded and what failed."""
+    try:
+        yield
+    except (ExportwatchError, WarehouseError, OSError, duckdb.Error) as error:
+        if report.status != "loaded":
+            raise
+        raise LoadedButFailed(
+            f"{LOADED} ({report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions), "
+            f"but {what} failed: {error}"
+        ) from None
 
 
 def run_flow_body(
@@ -46,10 +65,18 @@ def run_flow_body(
             )
     finally:
         client.close()
-    alerts: AlertOutcome = prefect_step(process_alerts)(settings)
+    # The load has committed: a failure from here on must not read as if nothing was loaded.
+    with after_the_load(report, "evaluating and sending alerts"):
+        alerts: AlertOutcome = prefect_step(process_alerts)(settings)
     snapshot = settings.warehouse.snapshot_path
     if snapshot and (report.status == "loaded" or not snapshot.exists()):
-        prefect_step(publish_snapshot)(settings.warehouse.path, snapshot)
+        with after_the_load(report, f"refreshing the snapshot {snapshot}"):
+            prefect_step(publish_snapshot)(
+                settings.warehouse.path,
+                snapshot,
+                lock_timeout=settings.warehouse.lock_timeout_seconds,
+                memory_limit=settings.warehouse.memory_limit,
+            )
     logger.info(
         "%s: %d request(s), %d row(s) inserted, %d closed by revisions, %d new and %d revised month(s)",
         report.status, report.requests, report.rows_inserted, report.rows_closed, report.new_count, report.revised_count,

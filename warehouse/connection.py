@@ -5,6 +5,7 @@ A DuckDB file allows one writing process; others fail at once with a lock error,
 while and then say clearly who holds the file. A DuckLake has no such lock: readers see the last
 committed snapshot and concurrent writers conflict at commit (see warehouse/transactions.py)."""
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,6 +26,7 @@ LAKE_ALIAS = "exportwatch"
 # otherwise write its own format, which BI drivers and MotherDuck, still on 1.5, cannot open. It
 # applies when the file is created; an existing file keeps the format it has.
 FILE_CONFIG = {"storage_compatibility_version": "v0.10.2"}
+MAX_COMMAND_LINE = 200  # of a lock holder, as shown in a message
 
 
 class WarehouseLockedError(WarehouseError):
@@ -44,9 +46,22 @@ def _location(where: WarehouseLocation | Path) -> WarehouseLocation:
     return where if isinstance(where, WarehouseLocation) else WarehouseLocation.file(where)
 
 
-def connect(where: WarehouseLocation | Path, *, read_only: bool = False, lock_timeout: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, waiting up to lock_timeout seconds for another process to release a file."""
-    location = _location(where)
+def connect(
+    where: WarehouseLocation | Path, *, read_only: bool = False, lock_timeout: float = 30.0, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting up to lock_timeout seconds for another process to release a file.
+    memory_limit ([warehouse] memory_limit) bounds the connection; DuckDB's default is 80 % of RAM."""
+    con = _open(_location(where), read_only, lock_timeout)
+    if memory_limit:
+        try:
+            con.execute("SET memory_limit = ?", [memory_limit])
+        except duckdb.Error:
+            con.close()
+            raise
+    return con
+
+
+def _open(location: WarehouseLocation, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
     if read_only and not location.exists():
         raise FileNotFoundError(
             f"No warehouse at {location}: run `exportwatch update` (or `exportwatch demo`) first, or pass --db."
@@ -64,13 +79,37 @@ def connect(where: WarehouseLocation | Path, *, read_only: bool = False, lock_ti
             if not _is_lock_error(error):
                 raise
             if time.monotonic() >= deadline:
-                raise WarehouseLockedError(
-                    f"The warehouse {path} is in use by another process (an update is probably running); "
-                    f"gave up after {lock_timeout:g} s. Try again when it has finished, or raise "
-                    f"[warehouse] lock_timeout_seconds. DuckDB said: {error}"
-                ) from None
+                raise _locked(path, read_only, lock_timeout, error) from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+def lock_holder(error: duckdb.Error) -> str:
+    """'PID n: <its command line>' from DuckDB's lock error ("Conflicting lock is held in
+    /usr/bin/python3 (PID 1234) by user ..."), or '' where it names no process."""
+    match = re.search(r"held in (.*?) \(PID (\d+)\)", str(error))
+    if not match:
+        return ""
+    pid = match.group(2)
+    try:
+        command = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes()[:MAX_COMMAND_LINE].decode(errors="replace").replace("\0", " ").split())
+    except OSError:  # not Linux, or the process has ended
+        command = ""
+    return redact(f"PID {pid}: {command or match.group(1)}")
+
+
+def _locked(path: Path, read_only: bool, lock_timeout: float, error: duckdb.Error) -> WarehouseLockedError:
+    holder = lock_holder(error)
+    who = f"another process ({holder})" if holder else "another process"
+    if read_only:
+        why = "an update is probably writing it"
+    else:
+        # Not an update: those wait for each other on the update lock before they open the file.
+        why = "a reader that keeps it open (`exportwatch sql`, a notebook, a BI tool) keeps every writer out"
+    return WarehouseLockedError(
+        f"The warehouse {path} is in use by {who}: {why}. Gave up after {lock_timeout:g} s; try again when it "
+        f"has finished, or raise [warehouse] lock_timeout_seconds."
+    )
 
 
 def attach_clause(location: WarehouseLocation, alias: str, *, read_only: bool) -> str:
@@ -111,6 +150,9 @@ def forbid_outside_access(con: duckdb.DuckDBPyConnection, location: WarehouseLoc
             con, f"SELECT value FROM ducklake_options('{LAKE_ALIAS}') WHERE option_name = 'data_path'"
         )
         con.execute("SET allowed_directories = [?]", [data_path])
+    # No extension loads from here on: a query could otherwise autoload one that reaches further.
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 
@@ -141,10 +183,8 @@ def open_warehouse(
     with ExitStack() as stack:
         if location.catalog == "sqlite" and not read_only:
             stack.enter_context(sqlite_catalog_writer(location, lock_timeout))
-        con = connect(location, read_only=read_only, lock_timeout=lock_timeout)
+        con = connect(location, read_only=read_only, lock_timeout=lock_timeout, memory_limit=memory_limit)
         stack.callback(con.close)
-        if memory_limit:
-            con.execute("SET memory_limit = ?", [memory_limit])
         if not read_only:
             migrate(con, lake=location.is_lake)
         yield con

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from flows.alerts.rules import AlertRule
+from flows.errors import LOADED
 
 KIND_TEXT = {
     "crossed": "first publication",
@@ -81,4 +82,6 @@ def digest(alerts: list[dict], rules: dict[str, AlertRule] | None = None) -> tup
 
 
 def failure(flow_name: str, run_name: str, message: str) -> tuple[str, str]:
-    return f"exportwatch: {flow_name} run {run_name} failed", f"{message}\nNothing of this run was loaded; the next run tries again. See `exportwatch status`."
+    # A failure after the load's commit says so itself (flows.errors.LoadedButFailed).
+    outcome = "" if LOADED in message else "Nothing of this run was loaded; the next run tries again. "
+    return f"exportwatch: {flow_name} run {run_name} failed", f"{message}\n{outcome}See `exportwatch status`."

@@ -106,7 +106,7 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
     table = settings.watchlist.table
     path = settings.warehouse.location
     try:
-        con = connect(path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5))
+        con = connect(path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5), memory_limit=settings.warehouse.memory_limit)
     except (WarehouseLockedError, WarehouseUnavailableError, FileNotFoundError) as error:
         raise ReportError(str(error)) from None
     try:
