@@ -1,8 +1,23 @@
 """Errors a user sees. Each message says what went wrong, where, and what to do; none holds a secret."""
 
+from warehouse.errors import WarehouseError
+from warehouse.location import WarehouseUrlError
+
+
+# Exit codes of the `exportwatch` command (docs/cli.md). 75 is EX_TEMPFAIL of sysexits.h: a cron
+# wrapper can tell "try again later" from "something needs fixing".
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_TEMPORARY = 75
+
 
 class ExportwatchError(Exception):
     """Base class: str(error) is the one line the CLI prints."""
+
+
+class TemporaryError(ExportwatchError):
+    """Busy or unreachable: the same command may work later unchanged (exit code 75)."""
 
 
 class ConfigError(ExportwatchError):
@@ -47,7 +62,7 @@ class TableTooBig(GenesisStatusError):
     """Status 98: the selection exceeds the dialog limit; split it or run a job."""
 
 
-class GenesisTransportError(GenesisError):
+class GenesisTransportError(GenesisError, TemporaryError):
     """No valid HTTP answer after all retries."""
 
 
@@ -61,3 +76,9 @@ class ValidationFailed(GenesisError):
     def __init__(self, cause: str, failure_cases: list[dict], **kwargs) -> None:
         self.failure_cases = failure_cases
         super().__init__(cause, **kwargs)
+
+
+# What the CLI prints as one line and a flow run ends with as its Failed message, without a
+# traceback: the project's own errors, the warehouse's, and the operating system's (disk full,
+# permission denied). Anything else is a bug.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ExportwatchError, WarehouseError, WarehouseUrlError, OSError)

@@ -12,6 +12,7 @@ from prefect.runtime import flow_run
 
 from flows.alerts.process import AlertOutcome, process_alerts
 from flows.config import Settings, load_settings
+from flows.flow_failures import failing_cleanly, keep_expected_failures_short
 from flows.genesis.credentials import require_credentials
 from flows.html_report.artifact import latest_chart_markdown
 from flows.pipeline import UpdateReport, build_client, run_update
@@ -20,6 +21,8 @@ from flows.run_summary import render_markdown
 from flows.run_hooks import notify_failure
 from flows.tasks import prefect_step
 from warehouse.snapshot import publish_snapshot
+
+keep_expected_failures_short()
 
 
 def run_flow_body(
@@ -57,6 +60,7 @@ def run_flow_body(
 
 
 @flow(name="update-trade", on_failure=[notify_failure])
+@failing_cleanly
 def update_trade(
     config: str | None = None,
     db: str | None = None,

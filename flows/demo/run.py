@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from flows.config import ENV_API_URL, load_settings
 from flows.demo.data import DEMO_TOKEN, demo_state
@@ -38,13 +38,18 @@ def demo_config_path() -> Path:
     return Path(str(resources.files("flows.demo") / "demo.toml"))
 
 
-def run_demo(db: Path | None = None) -> list[str]:
-    from flows.update_trade import update_trade
-
+def run_demo(db: Path | None = None, run_flow: Callable[..., dict] | None = None) -> list[str]:
+    """Run the demo; run_flow (the CLI's, with its temporary API and error contract) runs the flow by name."""
     config = demo_config_path()
     settings = load_settings(config, db=db)
     with GenesisServer(demo_state()) as server, demo_environment(server.base_url):
-        result = update_trade(config=str(config), db=str(db) if db else None)
+        parameters = dict(config=str(config), db=str(db) if db else None)
+        if run_flow:
+            result = run_flow("update_trade", **parameters)
+        else:
+            from flows.update_trade import update_trade
+
+            result = update_trade(**parameters)
     return summarise(settings.warehouse.path, result)
 
 
