@@ -6,6 +6,7 @@ unexpected one is a bug: its traceback and a line saying so. Text from GENESIS, 
 the user is printed literally (flows.text_output), never interpreted as markup.
 """
 
+import os
 import sys
 import traceback
 from contextlib import contextmanager
@@ -184,8 +185,12 @@ def run_flow(name: str, **parameters: Any) -> dict:
             "interrupted: the run stopped; a load that had not committed left the warehouse as it was "
             "(exportwatch status shows the last loads).",
             file=sys.stderr,
+            flush=True,
         )
-        raise typer.Exit(EXIT_INTERRUPTED)
+        sys.stdout.flush()
+        # The lock is released, the warehouse closed and Prefect told by now; requests still in
+        # flight in worker threads would hold the exit up to their HTTP timeout: do not wait for them.
+        os._exit(EXIT_INTERRUPTED)
     return flow_result(state)
 
 
@@ -292,7 +297,7 @@ def sql(
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as error:
-        fail(ExportwatchError(f"SQL error: {error}"))
+        fail(ExportwatchError(f"SQL error: {one_line(str(error))}"))
     if not statements:
         usage_error("the query holds no SQL statement (only comments or semicolons)")
     if len(statements) > 1 and format in (OutputFormat.csv, OutputFormat.json):
@@ -305,11 +310,16 @@ def sql(
                 columns = [d[0] for d in relation.description] if relation.description else []
                 results.append((columns, relation.fetchall() if columns else []))
             except duckdb.Error as error:
-                fail(ExportwatchError(f"SQL error: {error}"))
+                fail(ExportwatchError(f"SQL error: {one_line(str(error))}"))
     for number, (columns, rows) in enumerate(results):
         if number and format is OutputFormat.table:
             print()
         write_rows(columns, rows, format)
+
+
+def one_line(text: str) -> str:
+    """DuckDB's multi-line error (message, hint, LINE 1: ..., a caret under it) as one line."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"})
 
 
 @contextmanager
@@ -375,7 +385,6 @@ def serve(
     port: Annotated[int, typer.Option(help="Port of the local Prefect server (when PREFECT_API_URL is not set).")] = 4200,
 ) -> None:
     """Run the scheduled deployments (starts a local Prefect server unless PREFECT_API_URL is set)."""
-    import os
 
     from flows.config import load_settings
     from flows.genesis.credentials import require_credentials

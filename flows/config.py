@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from flows.alerts.rules import AlertRule
 from flows.errors import ConfigError
-from flows.genesis.client import DEFAULT_BASE_URL
 from schemas.measures import MEASURES
 from warehouse.countries import countries
 from warehouse.location import WarehouseLocation
@@ -20,6 +19,7 @@ ENV_CONFIG = "EXPORTWATCH_CONFIG"
 ENV_DB = "EXPORTWATCH_DB"
 ENV_API_URL = "GENESIS_API_URL"
 DEFAULT_CONFIG_FILE = Path("exportwatch.toml")
+DEFAULT_BASE_URL = "https://www-genesis.destatis.de/genesisWS/rest/2020/"
 
 
 def _known_measures(value: list[str]) -> list[str]:

@@ -23,6 +23,8 @@ def configure_prefect() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     # Our own loggers show up in Prefect's run logs.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "flows,warehouse")
+    # Our loggers also log from worker threads (the fetch), outside a flow run context: not a problem.
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
 
 

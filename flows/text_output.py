@@ -146,6 +146,6 @@ def render_table(columns: list[str], rows: list[tuple], width: int | None) -> st
     out += [line(r) for r in cells]
     footer = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
     if hidden:
-        footer += f", {hidden} of {len(columns)} columns not shown (…): widen the terminal, select fewer columns or use --format csv"
+        footer += f"; {hidden} of {len(columns)} columns not shown at …, --format csv shows all"
     out.append(f"({footer})")
     return "\n".join(out) + "\n"
