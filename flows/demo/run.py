@@ -59,7 +59,7 @@ def summarise(path: Path, result: dict) -> list[str]:
         _, march = queries.rows(con, "series_month", {"iso2": "RU", "flow": "export", "month": date(2022, 3, 1)})
         _, kg_years = queries.rows(con, "yearly_totals", {"iso2": "KG", "flow": "export"})
     lines = [
-        "[bold]exportwatch demo[/] — Eurostat Comext figures served as GENESIS table 51000-0004 by a local server",
+        "exportwatch demo — Eurostat Comext figures served as GENESIS table 51000-0004 by a local server",
         f"This run: {result['status']}, {result['requests']} request(s), {result['rows_inserted']} row(s) inserted; "
         f"{total} observations in {path}.",
     ]
@@ -74,11 +74,12 @@ def summarise(path: Path, result: dict) -> list[str]:
         )
     lines.append(
         f"Alerts (demo rule: exports to Russia ≤ -30 % year on year): {result['alerts_raised']} raised in this run; "
-        f"list them with: exportwatch alerts --db {path}"
+        f"list them with: uv run exportwatch alerts --db {path}"
     )
     lines += [
         "Query it next:",
-        f"  exportwatch sql --db {path} \"SELECT month, value_eur, yoy_pct FROM monthly_trade WHERE country_iso2 = 'RU' ORDER BY month\"",
+        f"  uv run exportwatch sql --db {path} \"SELECT month, value_eur, yoy_pct FROM monthly_trade WHERE country_iso2 = 'RU' ORDER BY month\"",
+        f"  uv run exportwatch status --db {path}",
         f"  uv run duckdb -readonly {path}    (the DuckDB command-line tool)",
     ]
     return lines
