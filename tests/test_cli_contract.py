@@ -53,6 +53,19 @@ def test_help_shows_section_names_literally():
     assert "75" in exportwatch("--help").stdout
 
 
+def test_an_unexpected_error_shows_its_traceback_and_says_it_is_a_bug(empty_db):
+    program = (
+        "import sys, warehouse.queries as queries, flows.cli as cli\n"
+        "def broken(*args, **kwargs): raise ZeroDivisionError('a bug')\n"
+        "queries.rows = broken\n"
+        "cli.app(['status', '--db', sys.argv[1]])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program, str(empty_db)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "ZeroDivisionError: a bug" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("This is a bug in exportwatch")
+
+
 def test_db_pointing_to_a_folder_is_one_line_for_every_command(tmp_path):
     for args in (("sql", "SELECT 1"), ("status",), ("alerts",), ("load", str(tmp_path / "x.csv")), ("update",), ("report",)):
         result = exportwatch(*args, "--db", str(tmp_path), env={"GENESIS_TOKEN": "t"})
