@@ -43,6 +43,7 @@ def prefect_console(verbosity: int) -> None:
                 continue
             handler.setLevel(logging.WARNING if verbosity == 1 else logging.ERROR)
             handler.addFilter(_reported_by_the_cli)
+            handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))  # a line for people, not a log
 
 
 def _reported_by_the_cli(record: "logging.LogRecord") -> bool:

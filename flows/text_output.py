@@ -120,17 +120,24 @@ def render_table(columns: list[str], rows: list[tuple], width: int | None) -> st
         return sum(widths[i] for i in indices) + len(GAP) * (len(indices) - 1) + (len(GAP) + 1 if hidden else 0)
 
     if width is not None:
-        # Narrow the text columns first, down to NARROWEST_TEXT, then leave out middle columns.
+        # Narrow the text columns first, down to NARROWEST_TEXT but not into their header, then
+        # leave out middle columns.
+        floor = [min(widths[i], max(NARROWEST_TEXT, len(columns[i]))) for i in range(len(columns))]
         while total(shown) > width:
-            text_widths = [(widths[i], i) for i in shown if text_column[i] and widths[i] > NARROWEST_TEXT]
+            text_widths = [(widths[i], i) for i in shown if text_column[i] and widths[i] > floor[i]]
             if not text_widths:
                 break
             widest, i = max(text_widths)
-            widths[i] = max(NARROWEST_TEXT, widest - (total(shown) - width))
+            widths[i] = max(floor[i], widest - (total(shown) - width))
+        # Columns without a value in any row go first, then text columns from the middle (keeping
+        # the first), then any from the middle: dates and numbers are what a reader looks for.
+        empty = [i for i in reversed(shown) if all(row[i] is None or row[i] == "" for row in rows)]
         while total(shown) > width and len(shown) > 1:
-            shown.pop(len(shown) // 2 if len(shown) > 2 else 1)
+            middle = sorted(shown[1:], key=lambda i: abs(i - len(columns) / 2))
+            text = [i for i in middle if text_column[i] and i not in empty]
+            shown.remove(empty.pop(0) if empty else text[0] if text else middle[0])
     hidden = len(columns) - len(shown)
-    gap_at = len(shown) // 2 if hidden else None
+    gap_at = next((p for p, i in enumerate(shown) if p != i), len(shown)) if hidden else None
 
     def line(values: list[str]) -> str:
         parts = []
