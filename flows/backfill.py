@@ -5,11 +5,13 @@ from pathlib import Path
 from prefect import flow
 
 from flows.config import load_settings
+from flows.flow_failures import failing_cleanly
 from flows.run_hooks import notify_failure
 from flows.update_trade import run_flow_body, summary
 
 
 @flow(name="backfill", on_failure=[notify_failure])
+@failing_cleanly
 def backfill(
     countries: list[str],
     since: int,

@@ -1,9 +1,14 @@
-"""The `exportwatch` command line. Heavy imports (Prefect, DuckDB, pandas) happen inside the
-commands, so `exportwatch --help` answers at once."""
+"""The `exportwatch` command line. Heavy imports (Prefect, pandas, Rich) happen inside the commands
+that need them, so `exportwatch --help`, `sql` and `status` start fast (benchmarks/startup.py).
 
-import csv
-import json
+Every expected failure is one line on stderr (exit 1, or 75 when trying later may work); an
+unexpected one is a bug: its traceback and a line saying so. Text from GENESIS, the warehouse or
+the user is printed literally (flows.text_output), never interpreted as markup.
+"""
+
+import os
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -11,38 +16,110 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from flows.errors import ExportwatchError
+from flows.errors import EXIT_ERROR, EXIT_TEMPORARY, EXIT_USAGE, EXPECTED_ERRORS, ExportwatchError, TemporaryError
 from flows.prefect_env import configure_prefect
-from warehouse.errors import WarehouseError
+from flows.text_output import OutputFormat, write_rows
 
-app = typer.Typer(help="Watch German foreign trade (Destatis GENESIS-Online) in a DuckDB warehouse.", no_args_is_help=True)
-# Piped output (files, other programs) gets wide tables instead of columns cut to 80 characters.
-console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
-errors = Console(stderr=True)
+EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
+BUG_REPORT = (
+    "This is a bug in exportwatch, not in your data or configuration: please report it with the traceback above "
+    "(exportwatch --version, the command, what you expected) to the project's issue tracker."
+)
+
+
+class ExportwatchApp(typer.Typer):
+    """The Typer app, with the error contract: see the module docstring."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except EXPECTED_ERRORS as error:
+            report_error(error)
+            sys.exit(exit_code(error))
+        except Exception:
+            traceback.print_exc()
+            print(BUG_REPORT, file=sys.stderr)
+            sys.exit(EXIT_ERROR)
+
+
+def exit_code(error: BaseException) -> int:
+    from warehouse.connection import WarehouseLockedError
+    from warehouse.transactions import WriteConflictError
+
+    return EXIT_TEMPORARY if isinstance(error, (TemporaryError, WarehouseLockedError, WriteConflictError)) else EXIT_ERROR
+
+
+def report_error(error: BaseException) -> None:
+    text = str(error) if isinstance(error, (ExportwatchError, RuntimeError)) else f"{type(error).__name__}: {error}"
+    print(f"error: {text}", file=sys.stderr, flush=True)
+
+
+app = ExportwatchApp(
+    help="Watch German foreign trade (Destatis GENESIS-Online) in a DuckDB warehouse.\n\n"
+    "Exit codes: 0 ok, 1 error, 2 usage, 75 temporary (busy or unreachable: try later), 130 interrupted.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # help text shows [watchlist] and other section names literally
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML configuration (default: $EXPORTWATCH_CONFIG or ./exportwatch.toml).")]
 DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: $EXPORTWATCH_DB or data/exportwatch.duckdb).")]
 CountryOption = Annotated[list[str] | None, typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several. Default: [watchlist] countries.")]
+FORMAT_HELP = "table, csv, json or jsonl. In json and jsonl, DECIMAL values are strings (exact), dates ISO 8601."
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)]
 
 
-class OutputFormat(str, Enum):
-    table = "table"
-    csv = "csv"
+class SummaryFormat(str, Enum):
+    text = "text"
     json = "json"
 
 
+SummaryFormatOption = Annotated[SummaryFormat, typer.Option("--format", help="text, or json: the run summary as one JSON object.")]
+
+
+class Verbosity(int, Enum):
+    quiet = 0
+    normal = 1
+    verbose = 2
+
+
+verbosity = Verbosity.normal
+
+
+def say(text: str) -> None:
+    """One line for the user on stdout, literally; nothing under --quiet."""
+    if verbosity is not Verbosity.quiet:
+        print(text, flush=True)
+
+
 def fail(error: Exception) -> None:
-    # The message is text, not markup: "[request: ...]" or "[priority_goods]" must print as written.
-    errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+    raise error
+
+
+def usage_error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"exportwatch {version('exportwatch')}")
+        raise typer.Exit()
 
 
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's log (server start, task states) on stderr.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (for cron); exit code tells the rest.")] = False,
+) -> None:
+    global verbosity
+    verbosity = Verbosity.verbose if verbose else Verbosity.quiet if quiet else Verbosity.normal
     configure_prefect()
 
 
@@ -58,23 +135,18 @@ def update(
             "only as every run does (recent ones, with stand). To download again: backfill."
         ),
     ] = None,
+    format: SummaryFormatOption = SummaryFormat.text,
 ) -> None:
     """Fetch what GENESIS published or revised since the last run and load it."""
     from flows.config import load_settings, resolve_countries
     from flows.genesis.credentials import require_credentials
 
-    try:
-        load_settings(config, db=db)
-        if country:
-            resolve_countries(country)
-        require_credentials()
-        from flows.update_trade import update_trade
-
-        with fetch_progress():
-            result = update_trade(config=str(config) if config else None, db=str(db) if db else None, countries=country, since=since)
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
-    print_summary(result)
+    load_settings(config, db=db)
+    if country:
+        resolve_countries(country)
+    require_credentials()
+    result = run_flow("update_trade", config=str(config) if config else None, db=str(db) if db else None, countries=country, since=since)
+    print_summary(result, format)
 
 
 @app.command()
@@ -90,32 +162,64 @@ def backfill(
     until: Annotated[int | None, typer.Option(help="Last year (default: this year).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
+    format: SummaryFormatOption = SummaryFormat.text,
 ) -> None:
     """Load every year since..until for some countries, whatever was fetched before."""
     from flows.config import load_settings, resolve_countries
     from flows.genesis.credentials import require_credentials
 
-    try:
-        load_settings(config, db=db)
-        resolve_countries(country)
-        require_credentials()
-        from flows.backfill import backfill as backfill_flow
+    load_settings(config, db=db)
+    resolve_countries(country)
+    require_credentials()
+    result = run_flow("backfill", countries=country, since=since, until=until, config=str(config) if config else None, db=str(db) if db else None)
+    print_summary(result, format)
 
-        with fetch_progress():
-            result = backfill_flow(countries=country, since=since, until=until, config=str(config) if config else None, db=str(db) if db else None)
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
-    print_summary(result)
+
+def run_flow(name: str, **parameters: Any) -> dict:
+    """Run the flow flows.<name>.<name> in this process against a temporary Prefect API of our own
+    (or PREFECT_API_URL), with a progress bar and Prefect's log as --verbose/--quiet ask. An
+    expected failure is re-raised here without a traceback; Ctrl-C or SIGTERM stops it in seconds."""
+    from importlib import import_module
+
+    from flows.prefect_env import prefect_console, temporary_prefect_api
+    from flows.serve import raise_keyboard_interrupt_on_sigterm
+
+    raise_keyboard_interrupt_on_sigterm()
+    try:
+        with temporary_prefect_api():
+            flow = getattr(import_module(f"flows.{name}"), name)
+            from flows.flow_failures import flow_result
+
+            prefect_console(verbosity.value)
+            with fetch_progress():
+                state = flow(**parameters, return_state=True)
+    except KeyboardInterrupt:
+        print(
+            "interrupted: the run stopped; a load that had not committed left the warehouse as it was "
+            "(exportwatch status shows the last loads).",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+        # The lock is released, the warehouse closed and Prefect told by now; requests still in
+        # flight in worker threads would hold the exit up to their HTTP timeout: do not wait for them.
+        os._exit(EXIT_INTERRUPTED)
+    return flow_result(state)
 
 
 @contextmanager
 def fetch_progress() -> Iterator[None]:
-    """A progress bar on stderr fed by the pipeline's progress log records (see flows.pipeline)."""
+    """A progress bar on stderr fed by the pipeline's progress log records (see flows.pipeline);
+    only on a terminal, and not with --quiet."""
+    if verbosity is Verbosity.quiet or not sys.stderr.isatty():
+        yield
+        return
     import logging
 
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    progress = Progress(TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=errors, transient=True)
+    progress = Progress(TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
     task = progress.add_task("fetch", total=None)
 
     class ProgressHandler(logging.Handler):
@@ -135,8 +239,13 @@ def fetch_progress() -> Iterator[None]:
         logger.removeHandler(handler)
 
 
-def print_summary(result: dict) -> None:
-    console.print(
+def print_summary(result: dict, format: SummaryFormat = SummaryFormat.text) -> None:
+    if format is SummaryFormat.json:
+        import json
+
+        print(json.dumps(result))
+        return
+    say(
         f"{result['status']}: {result['requests']} request(s), {result['rows_inserted']} row(s) inserted, "
         f"{result['rows_closed']} closed by revisions; {result['new_months']} new and {result['revised_months']} revised month(s); "
         f"{result['alerts_raised']} alert(s) raised, {result['alerts_pending']} pending delivery."
@@ -149,6 +258,7 @@ def load(
     table: Annotated[str | None, typer.Option(help="Table code, when the file name does not contain it (e.g. 51000-0012).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
+    format: SummaryFormatOption = SummaryFormat.text,
 ) -> None:
     """Load a flat file you downloaded by hand, with the same validation and vintage rules."""
     import time
@@ -157,14 +267,14 @@ def load(
     from flows.load_file import load_file
 
     started = time.monotonic()
-    try:
-        report = load_file(load_settings(config, db=db), path, table=table)
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
-    console.print(
-        f"{report.status}: {report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions "
-        f"({time.monotonic() - started:.1f} s)."
-    )
+    report = load_file(load_settings(config, db=db), path, table=table)
+    seconds = round(time.monotonic() - started, 1)
+    if format is SummaryFormat.json:
+        import json
+
+        print(json.dumps({"status": report.status, "rows_inserted": report.rows_inserted, "rows_closed": report.rows_closed, "seconds": seconds}))
+        return
+    say(f"{report.status}: {report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions ({seconds:.1f} s).")
 
 
 CHECK_RETRY_BUDGET_SECONDS = 5.0
@@ -179,24 +289,21 @@ def check(config: ConfigOption = None) -> None:
     from flows.pipeline import build_client
     from flows.table_check import check_tables
 
+    settings = load_settings(config)
+    # A quick answer: a retry or two rides over a blip, an unreachable server fails in seconds.
+    budget = min(settings.genesis.retry_budget_seconds, CHECK_RETRY_BUDGET_SECONDS)
+    client = build_client(settings, require_credentials(), budget_seconds=budget)
     try:
-        settings = load_settings(config)
-        # A quick answer: a retry or two rides over a blip, an unreachable server fails in seconds.
-        budget = min(settings.genesis.retry_budget_seconds, CHECK_RETRY_BUDGET_SECONDS)
-        client = build_client(settings, require_credentials(), budget_seconds=budget)
-        try:
-            ok, status = client.logincheck()
-            tables = check_tables(client, settings) if ok else []
-        finally:
-            client.close()
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
+        ok, status = client.logincheck()
+        tables = check_tables(client, settings) if ok else []
+    finally:
+        client.close()
     if not ok:
         fail(ExportwatchError(f"GENESIS at {client.base_url} rejected the credentials: {status}"))
-    console.print(f"Credentials work at {client.base_url}: {status}", highlight=False, markup=False)
+    say(f"Credentials work at {client.base_url}: {status}")
     for table in tables:
         if not table.missing:
-            console.print(table.line(), highlight=False, markup=False)
+            say(table.line())
     problems = [table.line() for table in tables if table.missing]
     if problems:
         fail(ExportwatchError("; ".join(problems)))
@@ -204,10 +311,10 @@ def check(config: ConfigOption = None) -> None:
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run, e.g. \"SELECT * FROM monthly_trade LIMIT 5\".")],
+    query: Annotated[str, typer.Argument(help="SQL to run, e.g. \"SELECT * FROM monthly_trade LIMIT 5\". Several statements: table and jsonl show every result.")],
     db: DbOption = None,
     config: ConfigOption = None,
-    format: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
+    format: FormatOption = OutputFormat.table,
     timeout: Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS", help="Stop the query after SECONDS (0: no limit).")] = 300,
 ) -> None:
     """Run a read-only query (SELECT, EXPLAIN) against the warehouse; see docs/security.md."""
@@ -215,17 +322,33 @@ def sql(
 
     from warehouse.read_only_sql import QueryInterrupted, run_read_only
 
+    if not query.strip():
+        usage_error("the query is empty; e.g. exportwatch sql \"SELECT * FROM monthly_trade LIMIT 5\"")
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as error:
+        fail(ExportwatchError(f"SQL error: {one_line(str(error))}"))
+    if not statements:
+        usage_error("the query holds no SQL statement (only comments or semicolons)")
+    if len(statements) > 1 and format in (OutputFormat.csv, OutputFormat.json):
+        usage_error(f"{len(statements)} statements: --format {format.value} prints one result; run them one by one, or use --format table or jsonl")
     with read_only_warehouse(config, db) as (_, con):
         try:
-            result = run_read_only(con, query, timeout=timeout or None)
+            results = run_read_only(con, query, timeout=timeout or None)
         except QueryInterrupted as error:
-            errors.print(str(error), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(130 if error.by_user else 1)
-        except WarehouseError as error:
-            fail(error)
+            print(str(error), file=sys.stderr, flush=True)
+            raise typer.Exit(EXIT_INTERRUPTED if error.by_user else EXIT_ERROR)
         except duckdb.Error as error:
-            fail(ExportwatchError(f"SQL error: {error}"))
-    write_rows(result.columns, result.rows, format)
+            fail(ExportwatchError(f"SQL error: {one_line(str(error))}"))
+    for number, result in enumerate(results):
+        if number and format is OutputFormat.table:
+            print()
+        write_rows(result.columns, result.rows, format)
+
+
+def one_line(text: str) -> str:
+    """DuckDB's multi-line error (message, hint, LINE 1: ..., a caret under it) as one line."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip() and set(line.strip()) != {"^"})
 
 
 @contextmanager
@@ -234,14 +357,13 @@ def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[
     from flows.config import load_settings
     from warehouse.connection import connect, forbid_outside_access
 
-    try:
-        settings = load_settings(config, db=db)
-        con = connect(
-            settings.warehouse.location, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5),
-            memory_limit=settings.warehouse.memory_limit,
-        )
-    except (ExportwatchError, WarehouseError, FileNotFoundError) as error:
-        fail(error)
+    settings = load_settings(config, db=db)
+    con = connect(
+        settings.warehouse.location,
+        read_only=True,
+        lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5),
+        memory_limit=settings.warehouse.memory_limit,
+    )
     forbid_outside_access(con, settings.warehouse.location)
     try:
         yield settings, con
@@ -249,30 +371,45 @@ def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[
         con.close()
 
 
-def write_rows(columns: list[str], rows: list[tuple], format: OutputFormat) -> None:
-    if format is OutputFormat.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    elif format is OutputFormat.json:
-        sys.stdout.write(json.dumps([dict(zip(columns, row)) for row in rows], default=str, indent=1) + "\n")
-    else:
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        console.print(table)
+def not_a_warehouse(settings: Any, error: Exception) -> ExportwatchError:
+    return ExportwatchError(
+        f"{settings.warehouse.location} has no exportwatch views ({str(error).splitlines()[0]}); "
+        f"is it an exportwatch warehouse? `exportwatch update` creates and migrates one."
+    )
 
 
 @app.command()
-def status(db: DbOption = None, config: ConfigOption = None) -> None:
-    """Latest month and last revision per series, and the last runs."""
+def status(db: DbOption = None, config: ConfigOption = None, format: FormatOption = OutputFormat.table) -> None:
+    """Latest month and last revision per series, and the last runs (also those that found nothing new)."""
+    import duckdb
+
     from warehouse import queries
 
     with read_only_warehouse(config, db) as (settings, con):
-        console.print(f"[bold]Series[/] in {settings.warehouse.location}")
-        write_rows(*queries.rows(con, "status_series"), OutputFormat.table)
-        console.print("[bold]Last runs[/]")
-        write_rows(*queries.rows(con, "status_runs"), OutputFormat.table)
+        try:
+            series = queries.rows(con, "status_series")
+            runs = queries.rows(con, "status_runs")
+        except duckdb.CatalogException as error:
+            fail(not_a_warehouse(settings, error))
+    if format is OutputFormat.table:
+        say(f"Series in {settings.warehouse.location}")
+        write_rows(*series, format)
+        say("Last runs")
+        write_rows(*runs, format)
+    elif format is OutputFormat.json:
+        import json
+
+        from flows.text_output import record
+
+        print(json.dumps({name: [record(columns, row) for row in rows] for name, (columns, rows) in (("series", series), ("runs", runs))}, indent=1, ensure_ascii=False))
+    else:  # csv, jsonl: one table whose first column says which part a row belongs to
+        columns = ["section", *series[0], *(c for c in runs[0] if c not in series[0])]
+        rows = []
+        for section, (names, values) in (("series", series), ("runs", runs)):
+            for row in values:
+                by_name = dict(zip(names, row))
+                rows.append((section, *(by_name.get(c) for c in columns[1:])))
+        write_rows(columns, rows, format)
 
 
 @app.command()
@@ -282,38 +419,32 @@ def serve(
     port: Annotated[int, typer.Option(help="Port of the local Prefect server (when PREFECT_API_URL is not set).")] = 4200,
 ) -> None:
     """Run the scheduled deployments (starts a local Prefect server unless PREFECT_API_URL is set)."""
-    import os
 
     from flows.config import load_settings
     from flows.genesis.credentials import require_credentials
     from flows.serve import local_prefect_server, raise_keyboard_interrupt_on_sigterm, serve_deployments
 
-    try:
-        settings = load_settings(config, db=db)
-        require_credentials()
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
+    settings = load_settings(config, db=db)  # validates cron and time zone: nothing starts for a config that cannot work
+    require_credentials()
     raise_keyboard_interrupt_on_sigterm()
     schedule = f"{settings.schedule.cron} ({settings.schedule.timezone})"
     try:
         if os.environ.get("PREFECT_API_URL"):
-            console.print(f"Serving update-trade/scheduled {schedule} and backfill/manual on {os.environ['PREFECT_API_URL']}. Ctrl-C stops.")
+            say(f"Serving update-trade/scheduled {schedule} and backfill/manual on {os.environ['PREFECT_API_URL']}. Ctrl-C stops.")
             serve_deployments(settings, config, db)
             return
         home = Path(os.environ["PREFECT_HOME"])
         with local_prefect_server(home, port) as (api_url, pid):
             os.environ["PREFECT_API_URL"] = api_url
-            console.print(f"Prefect server (pid {pid}) ready; UI: {api_url.removesuffix('/api')}")
-            console.print(f"Serving update-trade/scheduled {schedule} and backfill/manual. Ctrl-C stops.")
+            say(f"Prefect server (pid {pid}) ready; UI: {api_url.removesuffix('/api')}")
+            say(f"Serving update-trade/scheduled {schedule} and backfill/manual. Ctrl-C stops.")
             serve_deployments(settings, config, db)
     except KeyboardInterrupt:
         pass
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
-    console.print("Stopped.")
+    say("Stopped.")
 
 
-alerts_app = typer.Typer(help="Threshold alerts: list them, or test the channels.", invoke_without_command=True)
+alerts_app = typer.Typer(help="Threshold alerts: list them, or test the channels.", invoke_without_command=True, rich_markup_mode=None)
 app.add_typer(alerts_app, name="alerts")
 
 
@@ -330,6 +461,7 @@ def alerts_list(
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
     db: DbOption = None,
     config: ConfigOption = None,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """List alerts, newest first."""
     if ctx.invoked_subcommand is not None:
@@ -337,7 +469,7 @@ def alerts_list(
     from warehouse import alerts as store
 
     with read_only_warehouse(config, db) as (_, con):
-        write_rows(*store.listing(con, status.value, limit), OutputFormat.table)
+        write_rows(*store.listing(con, status.value, limit), format)
 
 
 @alerts_app.command("test")
@@ -346,28 +478,24 @@ def alerts_test(config: ConfigOption = None) -> None:
     from flows.alerts.channels import Channel, send
     from flows.config import load_settings
 
-    try:
-        settings = load_settings(config)
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
+    settings = load_settings(config)
     if not settings.alerts.channels:
         fail(ExportwatchError("No [alerts] channels configured: add Apprise URLs to the configuration or EXPORTWATCH_ALERTS__CHANNELS."))
     failed = 0
     for url in settings.alerts.channels:
         result = send(Channel(url), "exportwatch: test message", "If you read this, exportwatch alerts reach this channel.")
         failed += not result.ok
-        console.print(f"{'ok    ' if result.ok else 'FAILED'} {result.channel.display}" + ("" if result.ok else f"  {result.error}"))
+        print(f"{'ok    ' if result.ok else 'FAILED'} {result.channel.display}" + ("" if result.ok else f"  {result.error}"))
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_ERROR)
 
 
 @app.command()
-def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
+def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20, format: FormatOption = OutputFormat.table) -> None:
     """Recent flow runs with state and duration."""
     from flows.run_history import recent_runs
 
-    columns, rows = recent_runs(limit)
-    write_rows(columns, rows, OutputFormat.table)
+    write_rows(*recent_runs(limit), format)
 
 
 @app.command()
@@ -381,14 +509,11 @@ def report(
     from flows.config import load_settings
     from flows.html_report.build import build_report
 
-    try:
-        result = build_report(load_settings(config, db=db), out, country)
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
-    console.print(f"Report written: {result.index} ({', '.join(result.charts)}).")
+    result = build_report(load_settings(config, db=db), out, country)
+    say(f"Report written: {result.index} ({', '.join(result.charts)}).")
 
 
-warehouse_app = typer.Typer(help="Move the warehouse between a DuckDB file and a DuckLake.", no_args_is_help=True)
+warehouse_app = typer.Typer(help="Move the warehouse between a DuckDB file and a DuckLake.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(warehouse_app, name="warehouse")
 
 
@@ -403,20 +528,14 @@ def warehouse_copy(
     from flows.config import load_settings
     from flows.run_lock import update_lock
     from warehouse.copy import copy_warehouse
-    from warehouse.location import WarehouseLocation, WarehouseUrlError
+    from warehouse.location import WarehouseLocation
 
-    try:
-        settings = load_settings(config, db=db)
-        target = WarehouseLocation.parse(to, data_path)
-        with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):  # no update meanwhile
-            copied = copy_warehouse(settings.warehouse.location, target, memory_limit=settings.warehouse.memory_limit)
-    except (ExportwatchError, WarehouseError, WarehouseUrlError) as error:
-        fail(error)
-    table = Table("table", "rows")
-    for item in copied:
-        table.add_row(item.name, f"{item.rows:,}")
-    console.print(table)
-    console.print(f"Copied {settings.warehouse.location} to {target}: {len(copied)} tables, every row verified.", highlight=False)
+    settings = load_settings(config, db=db)
+    target = WarehouseLocation.parse(to, data_path)
+    with update_lock(settings.warehouse.path, settings.warehouse.lock_timeout_seconds):  # no update meanwhile
+        copied = copy_warehouse(settings.warehouse.location, target, memory_limit=settings.warehouse.memory_limit)
+    write_rows(["table", "rows"], [(item.name, item.rows) for item in copied], OutputFormat.table)
+    say(f"Copied {settings.warehouse.location} to {target}: {len(copied)} tables, every row verified.")
 
 
 @app.command()
@@ -424,12 +543,8 @@ def demo(db: DbOption = None) -> None:
     """Run the real update flow against a local GENESIS-protocol server with real (Eurostat) figures."""
     from flows.demo.run import run_demo
 
-    try:
-        lines = run_demo(db)
-    except (ExportwatchError, WarehouseError) as error:
-        fail(error)
-    for line in lines:
-        console.print(line, highlight=False)
+    for line in run_demo(db, run_flow):
+        say(line)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from flows.alerts.rules import AlertRule
 from flows.errors import ConfigError
-from flows.genesis.client import DEFAULT_BASE_URL
 from flows.limits import Limits
 from schemas.measures import MEASURES
 from warehouse.countries import countries
@@ -21,6 +20,7 @@ ENV_CONFIG = "EXPORTWATCH_CONFIG"
 ENV_DB = "EXPORTWATCH_DB"
 ENV_API_URL = "GENESIS_API_URL"
 DEFAULT_CONFIG_FILE = Path("exportwatch.toml")
+DEFAULT_BASE_URL = "https://www-genesis.destatis.de/genesisWS/rest/2020/"
 
 
 def _known_measures(value: list[str]) -> list[str]:
@@ -34,11 +34,34 @@ Measures = Annotated[list[str], AfterValidator(_known_measures)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf and nan are no numbers of seconds, attempts or thresholds: rejected everywhere
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _web_url(value: str) -> str:
+    """http or https with a host: the request carries credentials, so no file://, ftp:// or typo."""
+    scheme, _, rest = value.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
+        raise ValueError(f"must be an http:// or https:// URL with a host, not {redact_url(value)!r}")
+    return value
+
+
+def redact_url(value: str) -> str:
+    """The URL without user and password (http://user:secret@host/ -> http://***@host/)."""
+    scheme, sep, rest = value.partition("://")
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+WebUrl = Annotated[str, AfterValidator(_web_url)]
+# Goods keys go verbatim into the request form: letters and digits only (WA8703, WA87032310), or *.
+GoodsKey = Annotated[str, Field(pattern=r"^(\*|[A-Za-z0-9]{1,32})$")]
 
 
 class GenesisSettings(_Section):
-    api_url: str = DEFAULT_BASE_URL
+    api_url: WebUrl = DEFAULT_BASE_URL
     language: Literal["de", "en"] = "de"
     timeout_seconds: float = Field(60.0, gt=0)
     max_in_flight: int = Field(3, ge=1, le=3, description="GENESIS allows at most 3 parallel requests per user.")
@@ -84,7 +107,7 @@ class TableSettings(_Section):
 
     table: str = Field(pattern=r"^51000-\d{4}$")
     goods_variable: str = Field("", pattern=r"^(WA[A-Z0-9]*)?$", description="Goods classification, e.g. WAM4 or WAM8.")
-    goods: list[str] = Field(["*"], description="Goods keys (e.g. WA8703, text with leading zeros) or * for all.")
+    goods: list[GoodsKey] = Field(["*"], description="Goods keys (e.g. WA8703, text with leading zeros) or * for all.")
     goods_estimate: int = Field(1000, ge=1, description="How many goods * stands for, to plan requests below the dialog limit.")
     countries: list[str] | None = Field(None, description="Default: [watchlist] countries.")
     measures: Measures = ["WERTA", "WERTE"]
@@ -130,6 +153,52 @@ class WarehouseSettings(_Section):
 class ScheduleSettings(_Section):
     cron: str = "30 8 * * 1-5"
     timezone: str = "Europe/Berlin"
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin or UTC") from None
+        return value
+
+
+# Five cron fields, their ranges and names (the cron Prefect's scheduler understands, without its
+# random and hashed extensions); checked here so that no command, `serve` least, starts with a
+# schedule that cannot work.
+CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+
+
+def check_cron(expression: str) -> str:
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron {expression!r} needs 5 fields (minute hour day-of-month month day-of-week), e.g. '30 8 * * 1-5'")
+    for text, (name, low, high, names) in zip(fields, CRON_FIELDS):
+        for item in text.split(","):
+            span, _, step = item.partition("/")
+            if step and not (step.isdigit() and int(step) >= 1):
+                raise ValueError(f"cron {expression!r}: bad step {step!r} in the {name} field")
+            if span == "*":
+                continue
+            for bound in span.split("-", 1):
+                number = names.index(bound.lower()) + (1 if name == "month" else 0) if bound.lower() in names else bound
+                if not (str(number).isdigit() and low <= int(number) <= high):
+                    raise ValueError(f"cron {expression!r}: {bound!r} is not a valid {name} ({low}-{high})")
+    return expression
 
 
 class AlertsSettings(_Section):
@@ -201,10 +270,18 @@ def load_settings(explicit: Path | None = None, *, db: Path | None = None) -> Se
     except ValueError as error:  # a TOML syntax error
         raise ConfigError(f"Cannot read configuration file {path}: {error}") from None
     if os.environ.get(ENV_API_URL):
-        settings.genesis.api_url = os.environ[ENV_API_URL]
+        try:
+            settings.genesis.api_url = _web_url(os.environ[ENV_API_URL])
+        except ValueError as error:
+            raise ConfigError(f"Invalid {ENV_API_URL}: {error}") from None
     if db is not None or os.environ.get(ENV_DB):  # a DuckDB file named here wins over [warehouse] url
         settings.warehouse.path = db if db is not None else Path(os.environ[ENV_DB])
         settings.warehouse.url = settings.warehouse.data_path = None
+    if settings.warehouse.path.is_dir():
+        raise ConfigError(
+            f"The warehouse {settings.warehouse.path} is a folder; name a DuckDB file in it instead, "
+            f"e.g. --db {settings.warehouse.path / 'exportwatch.duckdb'}."
+        )
     resolve_countries(settings.watchlist.countries)
     for extra in settings.tables:
         resolve_countries(extra.countries or settings.watchlist.countries)

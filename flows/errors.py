@@ -1,5 +1,16 @@
 """Errors a user sees. Each message says what went wrong, where, and what to do; none holds a secret."""
 
+from warehouse.errors import WarehouseError
+from warehouse.location import WarehouseUrlError
+
+
+# Exit codes of the `exportwatch` command (docs/cli.md). 75 is EX_TEMPFAIL of sysexits.h: a cron
+# wrapper can tell "try again later" from "something needs fixing".
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_TEMPORARY = 75
+
 
 class ExportwatchError(Exception):
     """Base class: str(error) is the one line the CLI prints."""
@@ -7,8 +18,8 @@ class ExportwatchError(Exception):
 
 class TemporaryError(ExportwatchError):
     """Temporary: GENESIS (or another service the run needs) is busy or unreachable; the same command
-    is expected to work later, unchanged. The CLI exits with its own code for it, so a cron wrapper
-    can tell "try later" from "fix something"."""
+    is expected to work later, unchanged. The CLI exits with code 75 for it, so a cron wrapper can
+    tell "try later" from "fix something"."""
 
 
 LOADED = "The data of this run WAS loaded"
@@ -79,3 +90,9 @@ class ValidationFailed(GenesisError):
     def __init__(self, cause: str, failure_cases: list[dict], **kwargs) -> None:
         self.failure_cases = failure_cases
         super().__init__(cause, **kwargs)
+
+
+# What the CLI prints as one line and a flow run ends with as its Failed message, without a
+# traceback: the project's own errors, the warehouse's, and the operating system's (disk full,
+# permission denied). Anything else is a bug.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ExportwatchError, WarehouseError, WarehouseUrlError, OSError)

@@ -218,8 +218,14 @@ def fetch_planned(client: GenesisClient, plan: list[PlannedRequest], max_in_flig
         )
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
+    pool = ThreadPoolExecutor(max_workers=max_in_flight)
+    try:
         outcomes = list(pool.map(fetch, plan))
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failed request: do not wait for requests still in flight (up to the HTTP timeout).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [FetchedRequest(p, o) for p, o in zip(plan, outcomes)]
 
 

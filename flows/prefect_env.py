@@ -2,7 +2,12 @@
 imported, because Prefect reads its settings at import time."""
 
 import os
+import socket
+import subprocess
+import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 DEFAULT_PREFECT_HOME = Path("data/prefect")
 
@@ -18,4 +23,89 @@ def configure_prefect() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     # Our own loggers show up in Prefect's run logs.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "flows,warehouse")
+    # Our loggers also log from worker threads (the fetch), outside a flow run context: not a problem.
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+
+
+def prefect_console(verbosity: int) -> None:
+    """Prefect's log on the terminal of a CLI command: everything with --verbose (2); by default
+    (1) warnings and errors, except what the CLI reports itself (the run's failure, tracebacks);
+    errors only with --quiet (0). The run's log still reaches the Prefect API in full."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            if verbosity >= 2:
+                handler.setLevel(logging.NOTSET)
+                continue
+            handler.setLevel(logging.WARNING if verbosity == 1 else logging.ERROR)
+            handler.addFilter(_reported_by_the_cli)
+            handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))  # a line for people, not a log
+
+
+def _reported_by_the_cli(record: "logging.LogRecord") -> bool:
+    """False for records the CLI's own lines cover: the runs' log (the CLI prints the outcome, the
+    Prefect API keeps the log), the failure hook's notice, any traceback (the CLI prints it once)."""
+    return not (
+        record.name in ("flows.run_hooks", *PREFECT_RUN_LOGGERS)  # the run's own story: the CLI tells its outcome
+        or record.exc_info
+    )
+
+
+PREFECT_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
+@contextmanager
+def temporary_prefect_api() -> Iterator[None]:
+    """The temporary Prefect API for flow runs in this process, unless PREFECT_API_URL names one.
+    Enter it before Prefect is imported: Prefect's background threads (logs, events) read the API
+    URL from the environment as it was at import.
+
+    Prefect would start the same server itself, but in our process group: Ctrl-C in the terminal
+    would kill it at once and every later state report would retry against a dead server for a
+    minute. Ours runs in its own session, outlives the interrupted flow long enough to record its
+    final state, and is stopped when the command ends."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from flows.serve import stop_process_group, wait_until_healthy
+
+    port = free_port()
+    log_path = Path(os.environ["PREFECT_HOME"]) / "temporary-server.log"
+    environment = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+            env=environment, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # not in the terminal's process group: Ctrl-C does not reach it
+        )
+    api_url = f"http://127.0.0.1:{port}/api"
+    os.environ["PREFECT_API_URL"] = api_url
+    try:
+        wait_until_healthy(api_url, process, log_path)
+        yield
+    finally:
+        send_pending_logs_and_events()
+        os.environ.pop("PREFECT_API_URL", None)
+        stop_process_group(process)
+
+
+def send_pending_logs_and_events() -> None:
+    """Prefect sends logs and events from background threads; let them finish while the API is up."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
+    EventsWorker.drain_all(timeout=5)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flows.errors import ExportwatchError
+from flows.errors import TemporaryError
 from warehouse.file_lock import exclusive_file_lock
 
 
-class UpdateRunning(ExportwatchError):
+class UpdateRunning(TemporaryError):
     """Another update of the same warehouse is running."""
 
 

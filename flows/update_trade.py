@@ -16,6 +16,7 @@ from prefect.runtime import flow_run
 from flows.alerts.process import AlertOutcome, process_alerts
 from flows.config import Settings, load_settings
 from flows.errors import LOADED, ExportwatchError, LoadedButFailed
+from flows.flow_failures import failing_cleanly, keep_expected_failures_short
 from flows.genesis.credentials import require_credentials
 from flows.html_report.artifact import latest_chart_markdown
 from flows.pipeline import UpdateReport, build_client, run_update
@@ -27,6 +28,8 @@ from flows.shutdown import stop_on_signals
 from flows.tasks import prefect_step
 from warehouse.errors import WarehouseError
 from warehouse.snapshot import publish_snapshot
+
+keep_expected_failures_short()
 
 
 @contextmanager
@@ -89,6 +92,7 @@ def run_flow_body(
 
 
 @flow(name="update-trade", on_failure=[notify_failure])
+@failing_cleanly
 def update_trade(
     config: str | None = None,
     db: str | None = None,

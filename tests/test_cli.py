@@ -62,7 +62,7 @@ def test_sql_during_an_update_gives_a_clear_message(loaded):
     finally:
         holder.kill()
         holder.wait()
-    assert result.returncode == 1
+    assert result.returncode == 75  # temporary: try again later
     assert "in use by another process" in result.stderr
 
 

@@ -156,8 +156,8 @@ def checked_statements(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
     return texts
 
 
-def run_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, timeout: float | None) -> Result:
-    """Run a user's read-only SQL (see the module's fences); the last statement's rows.
+def run_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, timeout: float | None) -> list[Result]:
+    """Run a user's read-only SQL (see the module's fences); every statement's result, in order.
 
     The query runs in a worker thread while this one waits: Ctrl-C and the timeout both reach the
     waiting thread, which stops DuckDB with con.interrupt() (DuckDB 2 does not see Ctrl-C itself)."""
@@ -166,12 +166,12 @@ def run_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, timeout: float | 
 
     def work() -> None:
         try:
-            result = None
+            results = []
             for text in texts:
                 relation = con.execute(text)
                 columns = [d[0] for d in relation.description] if relation.description else []
-                result = Result(columns, relation.fetchall() if columns else [])
-            outcome["result"] = result
+                results.append(Result(columns, relation.fetchall() if columns else []))
+            outcome["results"] = results
         except BaseException as error:  # handed to the waiting thread
             outcome["error"] = error
 
@@ -200,4 +200,4 @@ def run_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, timeout: float | 
         )
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
-    return outcome["result"]  # type: ignore[return-value]
+    return outcome["results"]  # type: ignore[return-value]

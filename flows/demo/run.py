@@ -2,7 +2,7 @@
 update_trade flow against it, and summarise what landed in the warehouse."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from importlib import resources
@@ -38,13 +38,18 @@ def demo_config_path() -> Path:
     return Path(str(resources.files("flows.demo") / "demo.toml"))
 
 
-def run_demo(db: Path | None = None) -> list[str]:
-    from flows.update_trade import update_trade
-
+def run_demo(db: Path | None = None, run_flow: Callable[..., dict] | None = None) -> list[str]:
+    """Run the demo; run_flow (the CLI's, with its temporary API and error contract) runs the flow by name."""
     config = demo_config_path()
     settings = load_settings(config, db=db)
     with GenesisServer(demo_state()) as server, demo_environment(server.base_url):
-        result = update_trade(config=str(config), db=str(db) if db else None)
+        parameters = dict(config=str(config), db=str(db) if db else None)
+        if run_flow:
+            result = run_flow("update_trade", **parameters)
+        else:
+            from flows.update_trade import update_trade
+
+            result = update_trade(**parameters)
     return summarise(settings.warehouse.path, result)
 
 
@@ -54,7 +59,7 @@ def summarise(path: Path, result: dict) -> list[str]:
         _, march = queries.rows(con, "series_month", {"iso2": "RU", "flow": "export", "month": date(2022, 3, 1)})
         _, kg_years = queries.rows(con, "yearly_totals", {"iso2": "KG", "flow": "export"})
     lines = [
-        "[bold]exportwatch demo[/] — Eurostat Comext figures served as GENESIS table 51000-0004 by a local server",
+        "exportwatch demo — Eurostat Comext figures served as GENESIS table 51000-0004 by a local server",
         f"This run: {result['status']}, {result['requests']} request(s), {result['rows_inserted']} row(s) inserted; "
         f"{total} observations in {path}.",
     ]
@@ -69,11 +74,12 @@ def summarise(path: Path, result: dict) -> list[str]:
         )
     lines.append(
         f"Alerts (demo rule: exports to Russia ≤ -30 % year on year): {result['alerts_raised']} raised in this run; "
-        f"list them with: exportwatch alerts --db {path}"
+        f"list them with: uv run exportwatch alerts --db {path}"
     )
     lines += [
         "Query it next:",
-        f"  exportwatch sql --db {path} \"SELECT month, value_eur, yoy_pct FROM monthly_trade WHERE country_iso2 = 'RU' ORDER BY month\"",
+        f"  uv run exportwatch sql --db {path} \"SELECT month, value_eur, yoy_pct FROM monthly_trade WHERE country_iso2 = 'RU' ORDER BY month\"",
+        f"  uv run exportwatch status --db {path}",
         f"  uv run duckdb -readonly {path}    (the DuckDB command-line tool)",
     ]
     return lines

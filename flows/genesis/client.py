@@ -29,7 +29,6 @@ from flows.limits import Limits, exceeded, human_size
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://www-genesis.destatis.de/genesisWS/rest/2020/"
 RETRYABLE_HTTP = {429, 500, 502, 503, 504}
 STATUS_NO_NEWER_DATA = 50
 STATUS_TOO_BIG = 98
