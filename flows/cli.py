@@ -337,7 +337,7 @@ def sql(
             results = run_read_only(con, query, timeout=timeout or None)
         except QueryInterrupted as error:
             print(str(error), file=sys.stderr, flush=True)
-            raise typer.Exit(EXIT_INTERRUPTED if error.by_user else EXIT_ERROR)
+            raise typer.Exit(EXIT_INTERRUPTED if error.by_user else EXIT_ERROR) from None
         except duckdb.Error as error:
             fail(ExportwatchError(f"SQL error: {one_line(str(error))}"))
     for number, result in enumerate(results):

@@ -3,7 +3,6 @@
 from warehouse.errors import WarehouseError
 from warehouse.location import WarehouseUrlError
 
-
 # Exit codes of the `exportwatch` command (docs/cli.md). 75 is EX_TEMPFAIL of sysexits.h: a cron
 # wrapper can tell "try again later" from "something needs fixing".
 EXIT_OK = 0

@@ -8,7 +8,8 @@ from the records Prefect writes about a task that raised one.
 
 import functools
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from prefect.states import Failed
 

@@ -7,6 +7,7 @@ it wrote stays behind."""
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field
 
+
 class Limits(BaseModel):
     """The [limits] section of the configuration."""
 
@@ -18,6 +19,10 @@ class Limits(BaseModel):
     http_body_bytes: ByteSize = Field(ByteSize(2 << 30), gt=0, description="One HTTP answer, after Content-Encoding is undone.")
     json_envelope_bytes: ByteSize = Field(ByteSize(16 << 20), gt=0, description="One JSON status envelope from GENESIS.")
     error_text_chars: int = Field(1000, ge=200, description="Characters of an error text printed or stored in update_runs.")
+
+
+# The defaults, for functions called without a configuration (tests, `exportwatch load` internals).
+DEFAULT_LIMITS = Limits()
 
 
 def exceeded(what: str, setting: str, value: str) -> str:

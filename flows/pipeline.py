@@ -25,7 +25,7 @@ from flows.genesis.client import GenesisClient, JobPolicy, RetryPolicy, TableOut
 from flows.genesis.credentials import Credentials
 from flows.genesis.flatfile import check_line_lengths, extract_flat_csv, stage_flat_file
 from flows.genesis.request import TableRequest, chunk_start, plan_years
-from flows.limits import Limits, shortened
+from flows.limits import DEFAULT_LIMITS, Limits, shortened
 from flows.owned_folder import empty_owned, owned_folder
 from flows.run_lock import update_lock
 from flows.run_origin import RunOrigin
@@ -250,7 +250,7 @@ def stage_responses(
     staging_dir: Path,
     memory_limit: str = "700MB",
     skip: set[tuple[str, str]] = frozenset(),
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[list[Batch], list[FetchRecord]]:
     """Unzip, parse and validate every response outside the warehouse lock (except those in `skip`,
     already loaded); small responses two at a time, each with half the memory limit. Any failure
@@ -305,7 +305,7 @@ def stage_response(
     describe: str,
     staging_dir: Path,
     memory_limit: str,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     *,
     goods_variable: str = "",
 ) -> Batch:

@@ -1,13 +1,14 @@
 """Prefect settings exportwatch wants unless the user chose otherwise. Must run before Prefect is
 imported, because Prefect reads its settings at import time."""
 
+import logging
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 DEFAULT_PREFECT_HOME = Path("data/prefect")
 
@@ -32,7 +33,6 @@ def prefect_console(verbosity: int) -> None:
     """Prefect's log on the terminal of a CLI command: everything with --verbose (2); by default
     (1) warnings and errors, except what the CLI reports itself (the run's failure, tracebacks);
     errors only with --quiet (0). The run's log still reaches the Prefect API in full."""
-    import logging
 
     from prefect.logging.handlers import PrefectConsoleHandler
 
@@ -46,7 +46,7 @@ def prefect_console(verbosity: int) -> None:
             handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))  # a line for people, not a log
 
 
-def _reported_by_the_cli(record: "logging.LogRecord") -> bool:
+def _reported_by_the_cli(record: logging.LogRecord) -> bool:
     """False for records the CLI's own lines cover: the runs' log (the CLI prints the outcome, the
     Prefect API keeps the log), the failure hook's notice, any traceback (the CLI prints it once)."""
     return not (

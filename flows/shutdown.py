@@ -9,8 +9,9 @@ like any other failure: the lock is released and the warehouse stays as it was.
 
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from flows.errors import ExportwatchError
 

@@ -13,10 +13,11 @@ import math
 import os
 import shutil
 import sys
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 from uuid import UUID
 
 TEXT_CELL_LIMIT = 40  # longer text is shortened to this in a table (csv and json give it whole)

@@ -4,9 +4,9 @@ plan requests -> fetch (retried) -> parse and validate -> load -> evaluate alert
 Each step is a task wrapping a plain function of flows.pipeline; see that module for the logic.
 """
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 from prefect import flow, get_run_logger

@@ -5,7 +5,6 @@ made on the fly, compressed, never written out whole."""
 
 import gzip
 import io
-import json
 import os
 import re
 import subprocess
@@ -24,7 +23,7 @@ from flows.limits import Limits
 from flows.load_file import load_file
 from flows.owned_folder import MARKER, ForeignFolder
 from flows.pipeline import run_update, staging_root
-from tests.support import TABLE, TOKEN, make_observations, query, snapshot
+from tests.support import TABLE, make_observations, query, snapshot
 
 FLAT_NAME = f"{TABLE}_de_flat.csv"
 

@@ -255,7 +255,9 @@ def test_the_above_rule_raises_crossed_once_and_cleared_after_a_revision(chpl, g
     chpl.alerts.channels = [receiver.url]
     chpl.alerts.delivery_backoff_seconds = 0.01
     db = chpl.warehouse.path
-    alerts = lambda: query(db, "SELECT month, kind, metric, round(metric_value, 6), threshold FROM alerts ORDER BY alert_id")
+
+    def alerts():
+        return query(db, "SELECT month, kind, metric, round(metric_value, 6), threshold FROM alerts ORDER BY alert_id")
 
     run_update(chpl, token_client)
     assert process_alerts(chpl).raised == [] and alerts() == []  # index 200 through 2026-08: nothing beyond 300
@@ -327,8 +329,8 @@ def test_a_below_rule_on_one_good_fires_on_its_index(chpl, genesis, token_client
 
 @pytest.mark.parametrize("served", ["WAM6", "WAM4"])
 def test_check_says_whether_the_configured_goods_variable_exists(genesis, tmp_path, served):
-    from tests.test_cli import exportwatch
     from tests.support import TOKEN
+    from tests.test_cli import exportwatch
 
     genesis.state.goods_variables[GOODS_TABLE] = served
     genesis.state.set_table(GOODS_TABLE, served_rows(LAST_MONTH)[:10])
@@ -355,11 +357,10 @@ def test_check_says_whether_the_configured_goods_variable_exists(genesis, tmp_pa
 
 @pytest.mark.slow
 def test_the_report_section_shows_the_tier_chart_and_the_ten_largest_increases(chpl, genesis, token_client, tmp_path):
-    from flows.html_report.build import build_report
-    from tests.test_report import Page, decode_png
-
     from flows.alerts.process import process_alerts
     from flows.alerts.rules import AlertRule
+    from flows.html_report.build import build_report
+    from tests.test_report import Page, decode_png
 
     run_update(chpl, token_client)
     chpl.alerts.rules = [AlertRule(name="ru-cpu", scope="priority_goods", hs6="854231", countries=["RU"], metric="index_2021", threshold=20)]

@@ -107,7 +107,7 @@ def escapes(location: WarehouseLocation, tmp_path: Path) -> tuple[list[tuple[str
         f"SELECT * FROM sqlite_query('{METADATA}', 'DELETE FROM ducklake_snapshot RETURNING *')",
         f"SELECT * FROM postgres_query('{METADATA}', 'DELETE FROM ducklake_snapshot RETURNING *')",
         f"SELECT * FROM postgres_execute('{METADATA}', 'DROP TABLE ducklake_snapshot')",
-        f"SELECT * FROM postgres_scan('dbname=postgres host=127.0.0.1', 'public', 'x')",
+        "SELECT * FROM postgres_scan('dbname=postgres host=127.0.0.1', 'public', 'x')",
         "SELECT * FROM ducklake_cleanup_old_files('exportwatch', cleanup_all => true)",
         "SELECT * FROM ducklake_delete_orphaned_files('exportwatch', cleanup_all => true)",
         "SELECT * FROM ducklake_expire_snapshots('exportwatch', older_than => now())",

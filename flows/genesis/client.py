@@ -25,7 +25,7 @@ from flows.genesis.archive import ArchivedResponse, ResponseArchive, sniff_kind
 from flows.genesis.credentials import Credentials
 from flows.genesis.request import TableRequest
 from flows.genesis.retry_budget import RetryBudget
-from flows.limits import Limits, exceeded, human_size
+from flows.limits import DEFAULT_LIMITS, Limits, exceeded, human_size
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ class GenesisClient:
         request_slot: RequestSlot | None = None,  # default: local_request_slot(max_in_flight)
         sleep: Callable[[float], None] = shutdown.wait,
         scheduled: bool = False,  # a run started by a schedule: the next one will try again
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         base_url, self._url_auth = split_userinfo(base_url)
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"

@@ -27,7 +27,7 @@ import pandera.errors
 import pandera.ibis
 
 from flows.errors import FlatFileError, ValidationFailed
-from flows.limits import Limits, exceeded, human_size
+from flows.limits import DEFAULT_LIMITS, Limits, exceeded, human_size
 from schemas.flat_file import FLAT_FILE_ROWS
 from schemas.observations import Observations
 from warehouse import staging
@@ -63,7 +63,7 @@ class Layout:
     variable_codes: tuple[tuple[str, str | None], ...]  # (N_variable_code column, its variable or None)
 
 
-def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict, limits: Limits = Limits()) -> Path:
+def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict, limits: Limits = DEFAULT_LIMITS) -> Path:
     """Stream the single *.csv member to work_dir/<name>.csv (our name, never the server's), within
     the [limits] on its unpacked size and compression ratio; on any failure nothing stays behind."""
     target = work_dir / f"{name}.csv"
@@ -212,7 +212,7 @@ def check_member_size(member: zipfile.ZipInfo, limits: Limits, context: dict) ->
 UTF8_PROBE_BYTES = 1 << 20
 
 
-def read_header(csv_path: Path, *, context: dict, line_bytes: int = Limits().line_bytes) -> list[str]:
+def read_header(csv_path: Path, *, context: dict, line_bytes: int = DEFAULT_LIMITS.line_bytes) -> list[str]:
     with open(csv_path, "rb") as handle:
         first = handle.readline(line_bytes + 1)  # never a whole line of unknown length in memory
         if len(first) > line_bytes:
@@ -257,7 +257,7 @@ def read_header(csv_path: Path, *, context: dict, line_bytes: int = Limits().lin
 
 
 def read_layout(
-    csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict, sample_rows: int | None = None, line_bytes: int = Limits().line_bytes
+    csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict, sample_rows: int | None = None, line_bytes: int = DEFAULT_LIMITS.line_bytes
 ) -> Layout:
     """Define the file in the scratch database and find its dimension columns by variable code.
 
@@ -312,7 +312,7 @@ def stage_flat_file(
     language: str,
     context: dict,
     memory_limit: str = "700MB",
-    line_bytes: int = Limits().line_bytes,
+    line_bytes: int = DEFAULT_LIMITS.line_bytes,
     goods_variable: str = "",
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.

@@ -8,7 +8,7 @@ many requests does not multiply it. A request that gets its answer stops countin
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class RetryBudget:
