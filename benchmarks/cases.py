@@ -30,7 +30,9 @@ def duckdb_reference(csv_path: Path, db: Path) -> dict:
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db))
     con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, delim = ';', header = true)", [str(csv_path)])
-    rows, columns = con.execute("SELECT count(*), (SELECT count(*) FROM duckdb_columns() WHERE table_name = 't') FROM t").fetchone()
+    rows, columns = con.execute(
+        "SELECT count(*), (SELECT count(*) FROM duckdb_columns() WHERE table_name = 't') FROM t"
+    ).fetchone()
     con.close()
     db.unlink(missing_ok=True)
     return {"rows": rows, "columns": columns}
@@ -41,7 +43,9 @@ def duckdb_parse(csv_path: Path) -> dict:
     import duckdb
 
     con = duckdb.connect()
-    rows = con.execute("SELECT count(*) FROM read_csv(?, delim = ';', header = true, all_varchar = true)", [str(csv_path)]).fetchone()[0]
+    rows = con.execute(
+        "SELECT count(*) FROM read_csv(?, delim = ';', header = true, all_varchar = true)", [str(csv_path)]
+    ).fetchone()[0]
     return {"rows": rows}
 
 

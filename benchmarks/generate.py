@@ -17,7 +17,12 @@ from pathlib import Path
 from warehouse.countries import countries
 
 MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"]
-MEASURES = [("WERTA", "Ausfuhr: Wert", "Tsd. EUR"), ("WERTE", "Einfuhr: Wert", "Tsd. EUR"), ("GEWA", "Ausfuhr: Gewicht", "t"), ("GEWE", "Einfuhr: Gewicht", "t")]
+MEASURES = [
+    ("WERTA", "Ausfuhr: Wert", "Tsd. EUR"),
+    ("WERTE", "Einfuhr: Wert", "Tsd. EUR"),
+    ("GEWA", "Ausfuhr: Gewicht", "t"),
+    ("GEWE", "Einfuhr: Gewicht", "t"),
+]
 HEADER = (
     "statistics_code;statistics_label;time_code;time_label;time;"
     "1_variable_code;1_variable_label;1_variable_attribute_code;1_variable_attribute_label;"

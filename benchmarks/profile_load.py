@@ -111,7 +111,9 @@ def instrument() -> None:
     from flows.genesis.archive import ResponseArchive
     from warehouse.sql_files import read_sql, sql_names
 
-    names = {read_sql(n): f"merge: {n.split('/')[-1]}" for n in ("load/stage_observations", "load/close_revised", "load/insert_new")}
+    names = {
+        read_sql(n): f"merge: {n.split('/')[-1]}" for n in ("load/stage_observations", "load/close_revised", "load/insert_new")
+    }
     names.update({read_sql(n): f"data check: {n.split('/')[-1]}" for n in sql_names("checks")})
 
     original_store = ResponseArchive.store
@@ -188,8 +190,10 @@ def format_profile(result: dict) -> str:
     if "error" in result:
         lines = [f"{result['error']}; phases finished before that:"]
     else:
-        lines = [f"imports {result['imports_s']:.2f} s; rows inserted {result['rows_inserted']}, closed {result['rows_closed']}; "
-                 f"peak RSS {result['peak_rss_mb']:.0f} MB"]
+        lines = [
+            f"imports {result['imports_s']:.2f} s; rows inserted {result['rows_inserted']}, closed {result['rows_closed']}; "
+            f"peak RSS {result['peak_rss_mb']:.0f} MB"
+        ]
     lines.append(f"{'phase':<58} {'s':>8} {'RSS at start MB':>16} {'peak RSS MB':>12}")
     for p in result["phases"]:
         name = "  " * p["depth"] + p["phase"]

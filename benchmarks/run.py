@@ -111,8 +111,14 @@ def run_measured(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, out.read().decode(errors="replace"),
-                        err.read().decode(errors="replace"), cap_mb if killed.is_set() else 0.0)
+        return Measured(
+            seconds,
+            usage.ru_maxrss / 1024,
+            process.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            cap_mb if killed.is_set() else 0.0,
+        )
 
 
 def python_case(*args: str, cwd: Path) -> Measured:
@@ -157,8 +163,14 @@ def exportwatch_load(path: Path, warehouse: Path, *, table: str | None = TABLE) 
     m = run_measured(cmd, cwd=warehouse, env=env)
     found = LOAD_LINE.search(m.stdout)
     if m.killed_at_mb:
-        return LoadRun(m.seconds, m.peak_mb, 0, 0, error=f"stopped by the benchmark: RSS above {m.killed_at_mb / 1024:.1f} GB "
-                       f"({RSS_CAP_SHARE:.0%} of the memory available) after {m.seconds:.0f} s")
+        return LoadRun(
+            m.seconds,
+            m.peak_mb,
+            0,
+            0,
+            error=f"stopped by the benchmark: RSS above {m.killed_at_mb / 1024:.1f} GB "
+            f"({RSS_CAP_SHARE:.0%} of the memory available) after {m.seconds:.0f} s",
+        )
     if m.returncode != 0 or not found:
         error = " ".join((m.stderr or m.stdout).split())
         return LoadRun(m.seconds, m.peak_mb, 0, 0, error=error[:300] or f"exit {m.returncode}")
@@ -339,14 +351,22 @@ def baselines(inputs: "Inputs", scratch: Path, label: str, args, pandas_bytes_pe
             runs.append((ref.json(), ref))  # the reference must work: without it there is no ratio
         # The fastest run: the baseline the load is held against is DuckDB at its best on this box.
         ref_json, ref = min(runs, key=lambda run: run[0]["seconds"])
-        result = {"ref_s": ref_json["seconds"], "ref_peak_mb": max(run.peak_mb for _, run in runs),
-                  "parse_s": min(j["parse_seconds"] for j, _ in runs), "ref_runs": [j["seconds"] for j, _ in runs],
-                  "pandas_s": None, "pandas_peak_mb": None, "pandas_note": ""}
+        result = {
+            "ref_s": ref_json["seconds"],
+            "ref_peak_mb": max(run.peak_mb for _, run in runs),
+            "parse_s": min(j["parse_seconds"] for j, _ in runs),
+            "ref_runs": [j["seconds"] for j, _ in runs],
+            "pandas_s": None,
+            "pandas_peak_mb": None,
+            "pandas_note": "",
+        }
         estimate_mb = max(pandas_bytes_per_row) * rows / 2**20
         if rows > args.pandas_max_rows:
             result["pandas_note"] = f"skipped: more than --pandas-max-rows {size_label(args.pandas_max_rows)}"
         elif estimate_mb > 0.7 * mem_available_mb():
-            result["pandas_note"] = f"skipped: needs about {estimate_mb / 1024:.1f} GB, {mem_available_mb() / 1024:.1f} GB available"
+            result["pandas_note"] = (
+                f"skipped: needs about {estimate_mb / 1024:.1f} GB, {mem_available_mb() / 1024:.1f} GB available"
+            )
         else:
             log(f"[{label}] pandas path")
             pandas = python_case("benchmarks.cases", "pandas", str(inputs.csv), str(scratch / "pandas.duckdb"), cwd=scratch)
@@ -360,7 +380,9 @@ def baselines(inputs: "Inputs", scratch: Path, label: str, args, pandas_bytes_pe
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def measure_size(work: Path, rows: int, fixed_s: float, args, pandas_bytes_per_row: list[float], log, *, parallel: bool = False) -> SizeResult:
+def measure_size(
+    work: Path, rows: int, fixed_s: float, args, pandas_bytes_per_row: list[float], log, *, parallel: bool = False
+) -> SizeResult:
     label = size_label(rows)
     log(f"[{label}] inputs")
     inputs = make_inputs(work, rows)
@@ -381,14 +403,36 @@ def measure_size(work: Path, rows: int, fixed_s: float, args, pandas_bytes_per_r
         shutil.rmtree(profile_dir, ignore_errors=True)
         try:
             profile_dir.mkdir(parents=True)
-            env = child_env(EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR=str(profile_dir / "raw"), PREFECT_HOME=str(profile_dir / "prefect"))
-            m = run_measured([sys.executable, "-m", "benchmarks.profile_load", str(inputs.zip), "--db", str(profile_dir / "w.duckdb"),
-                              "--table", TABLE, "--json"], cwd=profile_dir, env=env)
+            env = child_env(
+                EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR=str(profile_dir / "raw"), PREFECT_HOME=str(profile_dir / "prefect")
+            )
+            m = run_measured(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.profile_load",
+                    str(inputs.zip),
+                    "--db",
+                    str(profile_dir / "w.duckdb"),
+                    "--table",
+                    TABLE,
+                    "--json",
+                ],
+                cwd=profile_dir,
+                env=env,
+            )
             if m.killed_at_mb or m.returncode:
                 partial = [json.loads(line)["partial"] for line in m.stdout.splitlines() if line.startswith('{"partial"')]
                 # finished phases in the order they started (parents finish after their children)
-                why = f"stopped by the benchmark above {m.killed_at_mb:.0f} MB RSS" if m.killed_at_mb else f"failed: {m.stderr[-300:]}"
-                PROFILES[label] = {"error": why + f" after {m.seconds:.0f} s", "phases": sorted(partial, key=lambda p: p["order"])}
+                why = (
+                    f"stopped by the benchmark above {m.killed_at_mb:.0f} MB RSS"
+                    if m.killed_at_mb
+                    else f"failed: {m.stderr[-300:]}"
+                )
+                PROFILES[label] = {
+                    "error": why + f" after {m.seconds:.0f} s",
+                    "phases": sorted(partial, key=lambda p: p["order"]),
+                }
             else:
                 PROFILES[label] = m.json()
         finally:
@@ -397,8 +441,23 @@ def measure_size(work: Path, rows: int, fixed_s: float, args, pandas_bytes_per_r
         inputs.remove()
         notes.append("inputs deleted")
     return SizeResult(
-        rows, csv_mb, zip_mb, load, fixed_s, b["ref_s"], b["ref_peak_mb"], b["parse_s"], b["pandas_s"], b["pandas_peak_mb"],
-        b["pandas_note"], reload, redownload, revision, inputs.revised_values, notes, b["ref_runs"],
+        rows,
+        csv_mb,
+        zip_mb,
+        load,
+        fixed_s,
+        b["ref_s"],
+        b["ref_peak_mb"],
+        b["parse_s"],
+        b["pandas_s"],
+        b["pandas_peak_mb"],
+        b["pandas_note"],
+        reload,
+        redownload,
+        revision,
+        inputs.revised_values,
+        notes,
+        b["ref_runs"],
     )
 
 
@@ -469,18 +528,41 @@ def fmt_int(value: int) -> str:
 
 
 def load_table(results: list[SizeResult]) -> str:
-    headers = ["size", "CSV MB", "ZIP MB", "load s", "rows/s", "load peak MB", "fixed s", "DuckDB ref s", "ref peak MB",
-               "parse s", "pandas s", "pandas peak MB", "(load-fixed)/ref"]
+    headers = [
+        "size",
+        "CSV MB",
+        "ZIP MB",
+        "load s",
+        "rows/s",
+        "load peak MB",
+        "fixed s",
+        "DuckDB ref s",
+        "ref peak MB",
+        "parse s",
+        "pandas s",
+        "pandas peak MB",
+        "(load-fixed)/ref",
+    ]
     rows = []
     for r in results:
         failed = bool(r.load.error)
-        rows.append([
-            size_label(r.rows), f"{r.csv_mb:.0f}", f"{r.zip_mb:.1f}",
-            ("stopped " if failed else "") + fmt_s(r.load.seconds), "failed" if failed else f"{r.rows / r.load.seconds:,.0f}",
-            (">" if failed else "") + fmt_mb(r.load.peak_mb), fmt_s(r.fixed_s), fmt_s(r.ref_s), fmt_mb(r.ref_peak_mb), fmt_s(r.parse_s),
-            fmt_s(r.pandas_s) if r.pandas_s is not None else "skipped", fmt_mb(r.pandas_peak_mb) if r.pandas_peak_mb else "skipped",
-            "n/a" if failed else f"{r.ratio:.2f}",
-        ])
+        rows.append(
+            [
+                size_label(r.rows),
+                f"{r.csv_mb:.0f}",
+                f"{r.zip_mb:.1f}",
+                ("stopped " if failed else "") + fmt_s(r.load.seconds),
+                "failed" if failed else f"{r.rows / r.load.seconds:,.0f}",
+                (">" if failed else "") + fmt_mb(r.load.peak_mb),
+                fmt_s(r.fixed_s),
+                fmt_s(r.ref_s),
+                fmt_mb(r.ref_peak_mb),
+                fmt_s(r.parse_s),
+                fmt_s(r.pandas_s) if r.pandas_s is not None else "skipped",
+                fmt_mb(r.pandas_peak_mb) if r.pandas_peak_mb else "skipped",
+                "n/a" if failed else f"{r.ratio:.2f}",
+            ]
+        )
     return table(headers, rows, "Load: exportwatch (ZIP, fresh warehouse) vs DuckDB read_csv and the pandas path (bare CSV)")
 
 
@@ -489,44 +571,110 @@ def written(run: LoadRun) -> str:
 
 
 def reload_table(results: list[SizeResult]) -> str:
-    headers = ["size", "re-load s", "rows written", "re-load/load", "same data new bytes s", "rows written",
-               "revision s", "revised values", "rows inserted", "rows closed", "closed % of rows"]
+    headers = [
+        "size",
+        "re-load s",
+        "rows written",
+        "re-load/load",
+        "same data new bytes s",
+        "rows written",
+        "revision s",
+        "revised values",
+        "rows inserted",
+        "rows closed",
+        "closed % of rows",
+    ]
     rows = []
     for r in results:
         rev = r.revision
-        rows.append([
-            size_label(r.rows), fmt_s(r.reload.seconds), written(r.reload),
-            "n/a" if r.reload.error else f"{r.reload.seconds / r.load.seconds:.2f}", fmt_s(r.redownload.seconds), written(r.redownload),
-            fmt_s(rev.seconds), fmt_int(r.revised_values), "failed" if rev.error else fmt_int(rev.inserted),
-            "failed" if rev.error else fmt_int(rev.closed), "n/a" if rev.error else f"{100 * rev.closed / r.rows:.2f} %",
-        ])
+        rows.append(
+            [
+                size_label(r.rows),
+                fmt_s(r.reload.seconds),
+                written(r.reload),
+                "n/a" if r.reload.error else f"{r.reload.seconds / r.load.seconds:.2f}",
+                fmt_s(r.redownload.seconds),
+                written(r.redownload),
+                fmt_s(rev.seconds),
+                fmt_int(r.revised_values),
+                "failed" if rev.error else fmt_int(rev.inserted),
+                "failed" if rev.error else fmt_int(rev.closed),
+                "n/a" if rev.error else f"{100 * rev.closed / r.rows:.2f} %",
+            ]
+        )
     return table(headers, rows, "Re-load and revision (same warehouse, after the load; rows written = inserted + closed)")
 
 
 def real_table(real: dict) -> str:
-    headers = ["file", "CSV MB", "rows", "exportwatch load s", "peak MB", "outcome", "ew parse+layout s", "peak MB",
-               "DuckDB ref s", "peak MB", "parse s", "pandas s", "peak MB", "pandas wide"]
-    row = ["12531-0043 job result", f"{real['csv_mb']:.1f}", fmt_int(real["rows"]), fmt_s(real["load_s"]), fmt_mb(real["load_peak_mb"]),
-           real["load_outcome"], fmt_s(real["stage_s"]), fmt_mb(real["stage_peak_mb"]), fmt_s(real["ref_s"]),
-           fmt_mb(real["ref_peak_mb"]), fmt_s(real["parse_s"]), fmt_s(real["pandas_s"]), fmt_mb(real["pandas_peak_mb"]), real["pandas_wide"]]
+    headers = [
+        "file",
+        "CSV MB",
+        "rows",
+        "exportwatch load s",
+        "peak MB",
+        "outcome",
+        "ew parse+layout s",
+        "peak MB",
+        "DuckDB ref s",
+        "peak MB",
+        "parse s",
+        "pandas s",
+        "peak MB",
+        "pandas wide",
+    ]
+    row = [
+        "12531-0043 job result",
+        f"{real['csv_mb']:.1f}",
+        fmt_int(real["rows"]),
+        fmt_s(real["load_s"]),
+        fmt_mb(real["load_peak_mb"]),
+        real["load_outcome"],
+        fmt_s(real["stage_s"]),
+        fmt_mb(real["stage_peak_mb"]),
+        fmt_s(real["ref_s"]),
+        fmt_mb(real["ref_peak_mb"]),
+        fmt_s(real["parse_s"]),
+        fmt_s(real["pandas_s"]),
+        fmt_mb(real["pandas_peak_mb"]),
+        real["pandas_wide"],
+    ]
     return table(headers, [row], "Real data: tests/fixtures/genesis-recordings/12531-0043/409-data-resultfile.zip")
 
 
 def scenario_table(s: dict) -> str:
     headers = ["scenario", "requests", "bytes", "rows written", "wall s", "fetch s", "stage s", "load s"]
-    names = [("backfill", f"backfill since {s['since']}"), ("scheduled_after_backfill", "1st scheduled run after it"),
-             ("noop", "no-op scheduled run"), ("revision", "scheduled, 1 value revised"), ("full_refresh", "full refresh (all years again)")]
+    names = [
+        ("backfill", f"backfill since {s['since']}"),
+        ("scheduled_after_backfill", "1st scheduled run after it"),
+        ("noop", "no-op scheduled run"),
+        ("revision", "scheduled, 1 value revised"),
+        ("full_refresh", "full refresh (all years again)"),
+    ]
     rows = []
     for key, name in names:
         r = s[key]
-        rows.append([name, str(r["requests"]), fmt_int(r["bytes"]), fmt_int(r["rows_inserted"] + r["rows_closed"]), fmt_s(r["seconds"]),
-                     fmt_s(r["fetch_s"]), fmt_s(r["stage_s"]), fmt_s(r["load_s"])])
+        rows.append(
+            [
+                name,
+                str(r["requests"]),
+                fmt_int(r["bytes"]),
+                fmt_int(r["rows_inserted"] + r["rows_closed"]),
+                fmt_s(r["seconds"]),
+                fmt_s(r["fetch_s"]),
+                fmt_s(r["stage_s"]),
+                fmt_s(r["load_s"]),
+            ]
+        )
     b = s["backfill"]
-    title = (f"Scenarios: {s['table']}, {s['countries']} countries, {s['since']}-{s['until']}, WERTA+WERTE ({fmt_int(s['observations'])} values), "
-             f"fake GENESIS with {s['latency_s'] * 1000:.0f} ms per data answer, token, max 3 in flight")
-    extra = (f"backfill: {b['requests']} requests, {fmt_s(b['seconds'])} s; ideal (requests x latency / 3) {b['ideal_s']:.2f} s "
-             f"-> {b['seconds'] / b['ideal_s']:.1f} x ideal; fetch phase alone {fmt_s(b['fetch_s'])} s -> {b['fetch_s'] / b['ideal_s']:.1f} x ideal "
-             f"(lower bound with whole waves of 3: {b['waves_s']:.2f} s; the fake server's own work in this process: {b['server_work_s']:.2f} s)")
+    title = (
+        f"Scenarios: {s['table']}, {s['countries']} countries, {s['since']}-{s['until']}, WERTA+WERTE ({fmt_int(s['observations'])} values), "
+        f"fake GENESIS with {s['latency_s'] * 1000:.0f} ms per data answer, token, max 3 in flight"
+    )
+    extra = (
+        f"backfill: {b['requests']} requests, {fmt_s(b['seconds'])} s; ideal (requests x latency / 3) {b['ideal_s']:.2f} s "
+        f"-> {b['seconds'] / b['ideal_s']:.1f} x ideal; fetch phase alone {fmt_s(b['fetch_s'])} s -> {b['fetch_s'] / b['ideal_s']:.1f} x ideal "
+        f"(lower bound with whole waves of 3: {b['waves_s']:.2f} s; the fake server's own work in this process: {b['server_work_s']:.2f} s)"
+    )
     return table(headers, rows, title) + "\n" + extra
 
 
@@ -551,51 +699,113 @@ def targets_table(results: list[SizeResult], scenarios: dict | None, quick: bool
     ok = [r for r in results if not r.load.error]
     for r in [r for r in results if r.rows >= 3_000_000] or (results if quick else []):
         if r.load.error:
-            rows.append([f"(load - fixed) / DuckDB ref at {size_label(r.rows)}", "<= 1.5", "load failed", "MISSED: " + short(r.load)])
+            rows.append(
+                [f"(load - fixed) / DuckDB ref at {size_label(r.rows)}", "<= 1.5", "load failed", "MISSED: " + short(r.load)]
+            )
         else:
-            rows.append([f"(load - fixed) / DuckDB ref at {size_label(r.rows)}", "<= 1.5", f"{r.ratio:.2f}", verdict(r.ratio, 1.5)])
+            rows.append(
+                [f"(load - fixed) / DuckDB ref at {size_label(r.rows)}", "<= 1.5", f"{r.ratio:.2f}", verdict(r.ratio, 1.5)]
+            )
     if results:
         largest = max(results, key=lambda r: r.rows)
         note = "" if largest.rows >= 20_000_000 else " (20M not run)"
         if largest.load.error:
-            rows.append([f"peak RSS at {size_label(largest.rows)} (largest size run)", "<= 1024 MB", f"> {largest.load.peak_mb:.0f} MB",
-                         f"MISSED by > {largest.load.peak_mb / 1024:.1f}x: " + short(largest.load)])
+            rows.append(
+                [
+                    f"peak RSS at {size_label(largest.rows)} (largest size run)",
+                    "<= 1024 MB",
+                    f"> {largest.load.peak_mb:.0f} MB",
+                    f"MISSED by > {largest.load.peak_mb / 1024:.1f}x: " + short(largest.load),
+                ]
+            )
         else:
-            rows.append([f"peak RSS at {size_label(largest.rows)} (largest size run)", "<= 1024 MB", f"{largest.load.peak_mb:.0f} MB",
-                         verdict(largest.load.peak_mb, 1024, unit=" MB") + note])
+            rows.append(
+                [
+                    f"peak RSS at {size_label(largest.rows)} (largest size run)",
+                    "<= 1024 MB",
+                    f"{largest.load.peak_mb:.0f} MB",
+                    verdict(largest.load.peak_mb, 1024, unit=" MB") + note,
+                ]
+            )
         smallest = min(results, key=lambda r: r.rows)
         if largest is not smallest:
             growth = largest.load.peak_mb / smallest.load.peak_mb
-            rows.append([f"peak RSS flat: {size_label(largest.rows)} / {size_label(smallest.rows)}", "<= 1.25",
-                         f"{'>' if largest.load.error else ''}{growth:.2f} ({smallest.load.peak_mb:.0f} -> {largest.load.peak_mb:.0f} MB)",
-                         verdict(growth, 1.25)])
-        five = by_rows.get(5_000_000) or (max((r for r in results if r.pandas_peak_mb), key=lambda r: r.rows, default=None) if quick else None)
+            rows.append(
+                [
+                    f"peak RSS flat: {size_label(largest.rows)} / {size_label(smallest.rows)}",
+                    "<= 1.25",
+                    f"{'>' if largest.load.error else ''}{growth:.2f} ({smallest.load.peak_mb:.0f} -> {largest.load.peak_mb:.0f} MB)",
+                    verdict(growth, 1.25),
+                ]
+            )
+        five = by_rows.get(5_000_000) or (
+            max((r for r in results if r.pandas_peak_mb), key=lambda r: r.rows, default=None) if quick else None
+        )
         if five and five.pandas_peak_mb:
             factor = five.pandas_peak_mb / five.load.peak_mb
-            rows.append([f"pandas peak / exportwatch peak at {size_label(five.rows)}", ">= 4",
-                         f"{factor:.2f} ({five.pandas_peak_mb:.0f} / {five.load.peak_mb:.0f} MB)", verdict(factor, 4, at_most=False)])
+            rows.append(
+                [
+                    f"pandas peak / exportwatch peak at {size_label(five.rows)}",
+                    ">= 4",
+                    f"{factor:.2f} ({five.pandas_peak_mb:.0f} / {five.load.peak_mb:.0f} MB)",
+                    verdict(factor, 4, at_most=False),
+                ]
+            )
         elif 5_000_000 in by_rows:
             rows.append(["pandas peak / exportwatch peak at 5M", ">= 4", "pandas skipped", "not measured"])
     for r in ok:
         share = r.reload.seconds / r.load.seconds
         count = r.reload.inserted + r.reload.closed
-        rows.append([f"re-load at {size_label(r.rows)}: rows written, time / first load", "0, <= 0.5", f"{written(r.reload)}, {share:.2f}",
-                     "MISSED: " + r.reload.error[:60] if r.reload.error else "MISSED: rows written" if count else verdict(share, 0.5)])
+        rows.append(
+            [
+                f"re-load at {size_label(r.rows)}: rows written, time / first load",
+                "0, <= 0.5",
+                f"{written(r.reload)}, {share:.2f}",
+                "MISSED: " + r.reload.error[:60] if r.reload.error else "MISSED: rows written" if count else verdict(share, 0.5),
+            ]
+        )
         rev = r.revision
         good = not rev.error and rev.closed == rev.inserted and abs(rev.closed - r.revised_values) <= 0.05 * r.revised_values + 1
-        rows.append([f"revision at {size_label(r.rows)}: rows closed = inserted = values revised", f"{fmt_int(r.revised_values)} (1 %)",
-                     "failed" if rev.error else f"{fmt_int(rev.closed)} closed, {fmt_int(rev.inserted)} inserted ({100 * rev.closed / r.rows:.2f} %)",
-                     "met" if good else "MISSED"])
+        rows.append(
+            [
+                f"revision at {size_label(r.rows)}: rows closed = inserted = values revised",
+                f"{fmt_int(r.revised_values)} (1 %)",
+                "failed"
+                if rev.error
+                else f"{fmt_int(rev.closed)} closed, {fmt_int(rev.inserted)} inserted ({100 * rev.closed / r.rows:.2f} %)",
+                "met" if good else "MISSED",
+            ]
+        )
     if scenarios:
         n = scenarios["noop"]
-        rows.append(["no-op scheduled run: requests, rows written", "<= 2, 0", f"{n['requests']}, {n['rows_inserted'] + n['rows_closed']}",
-                     "met" if n["requests"] <= 2 and n["rows_inserted"] + n["rows_closed"] == 0 else "MISSED"])
+        rows.append(
+            [
+                "no-op scheduled run: requests, rows written",
+                "<= 2, 0",
+                f"{n['requests']}, {n['rows_inserted'] + n['rows_closed']}",
+                "met" if n["requests"] <= 2 and n["rows_inserted"] + n["rows_closed"] == 0 else "MISSED",
+            ]
+        )
         b = scenarios["backfill"]
-        rows.append(["backfill wall time / ideal (requests x latency / 3)", "<= 1.3",
-                     f"{b['seconds'] / b['ideal_s']:.1f} ({b['seconds']:.2f} / {b['ideal_s']:.2f} s)", verdict(b["seconds"] / b["ideal_s"], 1.3)])
-        rows.append(["  (fetch phase alone / ideal, for reference)", "<= 1.3", f"{b['fetch_s'] / b['ideal_s']:.1f} ({b['fetch_s']:.2f} s)",
-                     verdict(b["fetch_s"] / b["ideal_s"], 1.3)])
-    title = "Targets" + (" (--quick: tiny sizes, measurements side by side: a smoke test, the verdicts mean nothing)" if quick else "")
+        rows.append(
+            [
+                "backfill wall time / ideal (requests x latency / 3)",
+                "<= 1.3",
+                f"{b['seconds'] / b['ideal_s']:.1f} ({b['seconds']:.2f} / {b['ideal_s']:.2f} s)",
+                verdict(b["seconds"] / b["ideal_s"], 1.3),
+            ]
+        )
+        rows.append(
+            [
+                "  (fetch phase alone / ideal, for reference)",
+                "<= 1.3",
+                f"{b['fetch_s'] / b['ideal_s']:.1f} ({b['fetch_s']:.2f} s)",
+                verdict(b["fetch_s"] / b["ideal_s"], 1.3),
+            ]
+        )
+    title = "Targets" + (
+        " (--quick: tiny sizes, measurements side by side: a smoke test, the verdicts mean nothing)" if quick else ""
+    )
     return table(["target", "wanted", "measured", "verdict"], rows, title)
 
 
@@ -605,25 +815,65 @@ def targets_table(results: list[SizeResult], scenarios: dict | None, quick: bool
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=None, help="comma-separated row counts, e.g. 1M,3M,5M,20M (default) or 100k,300k")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run (timings not meaningful): 50k rows, one fixed-cost run, no real file, scenarios with "
-                             "30 countries since 2020 run alongside")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "exportwatch-bench", help="inputs and scratch (default %(default)s)")
-    parser.add_argument("--keep-inputs", action="store_true", help="keep generated inputs over 1 GB (default: delete them after their size)")
-    parser.add_argument("--fixed-repeats", type=int, default=None, help="runs of the 1,000-row file; the median is the fixed cost (default 3, quick 1)")
-    parser.add_argument("--ref-repeats", type=int, default=None, help="runs of the DuckDB reference per size; the fastest counts (default 2, quick 1)")
-    parser.add_argument("--pandas-max-rows", type=parse_size, default=parse_size("5M"), help="largest size for the pandas path (default 5M)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run (timings not meaningful): 50k rows, one fixed-cost run, no real file, scenarios with "
+        "30 countries since 2020 run alongside",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "exportwatch-bench",
+        help="inputs and scratch (default %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-inputs", action="store_true", help="keep generated inputs over 1 GB (default: delete them after their size)"
+    )
+    parser.add_argument(
+        "--fixed-repeats",
+        type=int,
+        default=None,
+        help="runs of the 1,000-row file; the median is the fixed cost (default 3, quick 1)",
+    )
+    parser.add_argument(
+        "--ref-repeats",
+        type=int,
+        default=None,
+        help="runs of the DuckDB reference per size; the fastest counts (default 2, quick 1)",
+    )
+    parser.add_argument(
+        "--pandas-max-rows", type=parse_size, default=parse_size("5M"), help="largest size for the pandas path (default 5M)"
+    )
     parser.add_argument("--no-scenarios", action="store_true")
-    parser.add_argument("--real", action=argparse.BooleanOptionalAction, default=None,
-                        help="the real 12531-0043 job result (default: yes, except with --quick)")
+    parser.add_argument(
+        "--real",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the real 12531-0043 job result (default: yes, except with --quick)",
+    )
     parser.add_argument("--latency", type=float, default=0.2, help="injected latency per data answer in the scenarios (s)")
-    parser.add_argument("--profile", nargs="?", const="largest", default=None, metavar="SIZES",
-                        help="also time the phases of one more load at these sizes, e.g. 5M,20M (default: the largest size run)")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="largest",
+        default=None,
+        metavar="SIZES",
+        help="also time the phases of one more load at these sizes, e.g. 5M,20M (default: the largest size run)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
-    parser.add_argument("--memory-limit", default=None, help="[warehouse] memory_limit for every exportwatch process (default: exportwatch's, 700MB)")
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help="[warehouse] memory_limit for every exportwatch process (default: exportwatch's, 700MB)",
+    )
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in (args.sizes or ("50k" if args.quick else "1M,3M,5M,20M")).split(",") if s.strip()]
-    args.profile_rows = ({max(sizes)} if args.profile == "largest" else {parse_size(p) for p in args.profile.split(",")}) if args.profile else set()
+    args.profile_rows = (
+        ({max(sizes)} if args.profile == "largest" else {parse_size(p) for p in args.profile.split(",")})
+        if args.profile
+        else set()
+    )
     repeats = args.fixed_repeats or (1 if args.quick else 3)
     args.ref_repeats = args.ref_repeats or (1 if args.quick else 2)
     work = args.work
@@ -635,15 +885,24 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.memory_limit:
         CHILD_SETTINGS["EXPORTWATCH_WAREHOUSE__MEMORY_LIMIT"] = args.memory_limit
-    print(f"exportwatch benchmarks; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-          f"{os.cpu_count()} CPUs; {mem_available_mb() / 1024:.1f} GB available; work dir {work}; "
-          f"DuckDB memory limit {args.memory_limit or 'default (700MB)'}", flush=True)
+    print(
+        f"exportwatch benchmarks; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"{os.cpu_count()} CPUs; {mem_available_mb() / 1024:.1f} GB available; work dir {work}; "
+        f"DuckDB memory limit {args.memory_limit or 'default (700MB)'}",
+        flush=True,
+    )
     scenario_process = None
     if not args.no_scenarios:
         cmd = [sys.executable, "-m", "benchmarks.scenarios", "--latency", str(args.latency), "--work", str(work)]
         if args.quick:  # smoke run: alongside the rest, so its timings (and theirs) mean little
-            scenario_process = subprocess.Popen(cmd + ["--countries", "30", "--since", "2020"], cwd=work, env=child_env(),
-                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            scenario_process = subprocess.Popen(
+                cmd + ["--countries", "30", "--since", "2020"],
+                cwd=work,
+                env=child_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
     log("fixed cost (1,000-row file)")
     side = ThreadPoolExecutor(1)
     fixed_future = side.submit(measure_fixed_cost, work, repeats)
@@ -677,18 +936,30 @@ def main(argv: list[str] | None = None) -> int:
         log("scenarios (fake GENESIS)")
         scenarios = run_measured(cmd, cwd=work, env=child_env()).json()
     print()
-    print(f"fixed cost: median of {repeats} run(s) of `exportwatch load` on a 1,000-row ZIP: {fixed_s:.2f} s "
-          f"({', '.join(f'{t:.2f}' for t in fixed_runs)})")
+    print(
+        f"fixed cost: median of {repeats} run(s) of `exportwatch load` on a 1,000-row ZIP: {fixed_s:.2f} s "
+        f"({', '.join(f'{t:.2f}' for t in fixed_runs)})"
+    )
     if results:
         print()
         print(load_table(results))
-        notes = ["DuckDB reference runs (the fastest counts): "
-                 + "; ".join(f"{size_label(r.rows)} " + " / ".join(f"{t:.2f}" for t in r.ref_runs) + " s" for r in results)]
+        notes = [
+            "DuckDB reference runs (the fastest counts): "
+            + "; ".join(f"{size_label(r.rows)} " + " / ".join(f"{t:.2f}" for t in r.ref_runs) + " s" for r in results)
+        ]
         notes += [f"{size_label(r.rows)}: pandas {r.pandas_note}" for r in results if r.pandas_note]
         notes += [f"{size_label(r.rows)}: {n}" for r in results for n in r.notes]
-        notes += [f"{size_label(r.rows)}: {name} failed: {run.error}" for r in results
-                  for name, run in (("load", r.load), ("re-load", r.reload), ("same-data re-load", r.redownload), ("revision", r.revision))
-                  if run.error]
+        notes += [
+            f"{size_label(r.rows)}: {name} failed: {run.error}"
+            for r in results
+            for name, run in (
+                ("load", r.load),
+                ("re-load", r.reload),
+                ("same-data re-load", r.redownload),
+                ("revision", r.revision),
+            )
+            if run.error
+        ]
         for note in notes + [f"size {s}" for s in skipped]:
             print(f"  note: {note}")
         print()
@@ -711,10 +982,21 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; total {time.perf_counter() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({
-            "fixed_s": fixed_s, "fixed_runs": fixed_runs, "sizes": [sizes_json(r) for r in results], "real": real,
-            "scenarios": scenarios, "skipped": skipped, "profiles": PROFILES,
-        }, indent=1, default=str))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "fixed_s": fixed_s,
+                    "fixed_runs": fixed_runs,
+                    "sizes": [sizes_json(r) for r in results],
+                    "real": real,
+                    "scenarios": scenarios,
+                    "skipped": skipped,
+                    "profiles": PROFILES,
+                },
+                indent=1,
+                default=str,
+            )
+        )
     return 0
 
 

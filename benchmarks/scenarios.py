@@ -110,8 +110,14 @@ def run_scenarios(work: Path, *, latency: float, since: int, n_countries: int) -
     published = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
     observations = realistic_observations(codes, since, last_month)
     state.set_table(TABLE, observations, updated_at=published)
-    results: dict = {"table": TABLE, "countries": len(codes), "since": since, "until": today.year,
-                     "latency_s": latency, "observations": len(observations)}
+    results: dict = {
+        "table": TABLE,
+        "countries": len(codes),
+        "since": since,
+        "until": today.year,
+        "latency_s": latency,
+        "observations": len(observations),
+    }
     with LatencyServer(state, latency) as server:
         settings = Settings()
         settings.genesis.api_url = server.base_url

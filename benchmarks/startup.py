@@ -56,7 +56,9 @@ def main() -> None:
             times[name].append(wall_time(args, env))
     medians = {name: statistics.median(values) for name, values in times.items()}
     floor = medians['python -c "import duckdb"']
-    print(f"median of {options.runs} runs; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after {os.getloadavg()[0]:.2f}")
+    print(
+        f"median of {options.runs} runs; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'command':<32} {'seconds':>8} {'× import duckdb':>16}")
     for name, seconds in medians.items():
         print(f"{name:<32} {seconds:>8.3f} {seconds / floor:>16.2f}")

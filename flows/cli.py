@@ -65,9 +65,16 @@ app = ExportwatchApp(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML configuration (default: $EXPORTWATCH_CONFIG or ./exportwatch.toml).")]
-DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: $EXPORTWATCH_DB or data/exportwatch.duckdb).")]
-CountryOption = Annotated[list[str] | None, typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several. Default: [watchlist] countries.")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="TOML configuration (default: $EXPORTWATCH_CONFIG or ./exportwatch.toml).")
+]
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="Warehouse file (default: $EXPORTWATCH_DB or data/exportwatch.duckdb).")
+]
+CountryOption = Annotated[
+    list[str] | None,
+    typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several. Default: [watchlist] countries."),
+]
 FORMAT_HELP = "table, csv, json or jsonl. In json and jsonl, DECIMAL values are strings (exact), dates ISO 8601."
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)]
 
@@ -77,7 +84,9 @@ class SummaryFormat(str, Enum):
     json = "json"
 
 
-SummaryFormatOption = Annotated[SummaryFormat, typer.Option("--format", help="text, or json: the run summary as one JSON object.")]
+SummaryFormatOption = Annotated[
+    SummaryFormat, typer.Option("--format", help="text, or json: the run summary as one JSON object.")
+]
 
 
 class Verbosity(int, Enum):
@@ -114,9 +123,15 @@ def show_version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's log (server start, task states) on stderr.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (for cron); exit code tells the rest.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's log (server start, task states) on stderr.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing but errors (for cron); exit code tells the rest.")
+    ] = False,
 ) -> None:
     global verbosity
     verbosity = Verbosity.verbose if verbose else Verbosity.quiet if quiet else Verbosity.normal
@@ -145,7 +160,9 @@ def update(
     if country:
         resolve_countries(country)
     require_credentials()
-    result = run_flow("update_trade", config=str(config) if config else None, db=str(db) if db else None, countries=country, since=since)
+    result = run_flow(
+        "update_trade", config=str(config) if config else None, db=str(db) if db else None, countries=country, since=since
+    )
     print_summary(result, format)
 
 
@@ -171,7 +188,14 @@ def backfill(
     load_settings(config, db=db)
     resolve_countries(country)
     require_credentials()
-    result = run_flow("backfill", countries=country, since=since, until=until, config=str(config) if config else None, db=str(db) if db else None)
+    result = run_flow(
+        "backfill",
+        countries=country,
+        since=since,
+        until=until,
+        config=str(config) if config else None,
+        db=str(db) if db else None,
+    )
     print_summary(result, format)
 
 
@@ -219,7 +243,14 @@ def fetch_progress() -> Iterator[None]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    progress = Progress(TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    progress = Progress(
+        TextColumn("fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = progress.add_task("fetch", total=None)
 
     class ProgressHandler(logging.Handler):
@@ -254,8 +285,12 @@ def print_summary(result: dict, format: SummaryFormat = SummaryFormat.text) -> N
 
 @app.command()
 def load(
-    path: Annotated[Path, typer.Argument(help="A flat file (ZIP or CSV) downloaded from GENESIS-Online, format 'flat file CSV'.")],
-    table: Annotated[str | None, typer.Option(help="Table code, when the file name does not contain it (e.g. 51000-0012).")] = None,
+    path: Annotated[
+        Path, typer.Argument(help="A flat file (ZIP or CSV) downloaded from GENESIS-Online, format 'flat file CSV'.")
+    ],
+    table: Annotated[
+        str | None, typer.Option(help="Table code, when the file name does not contain it (e.g. 51000-0012).")
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     format: SummaryFormatOption = SummaryFormat.text,
@@ -272,7 +307,16 @@ def load(
     if format is SummaryFormat.json:
         import json
 
-        print(json.dumps({"status": report.status, "rows_inserted": report.rows_inserted, "rows_closed": report.rows_closed, "seconds": seconds}))
+        print(
+            json.dumps(
+                {
+                    "status": report.status,
+                    "rows_inserted": report.rows_inserted,
+                    "rows_closed": report.rows_closed,
+                    "seconds": seconds,
+                }
+            )
+        )
         return
     say(f"{report.status}: {report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions ({seconds:.1f} s).")
 
@@ -311,11 +355,18 @@ def check(config: ConfigOption = None) -> None:
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run, e.g. \"SELECT * FROM monthly_trade LIMIT 5\". Several statements: table and jsonl show every result.")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='SQL to run, e.g. "SELECT * FROM monthly_trade LIMIT 5". Several statements: table and jsonl show every result.'
+        ),
+    ],
     db: DbOption = None,
     config: ConfigOption = None,
     format: FormatOption = OutputFormat.table,
-    timeout: Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS", help="Stop the query after SECONDS (0: no limit).")] = 300,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0, metavar="SECONDS", help="Stop the query after SECONDS (0: no limit).")
+    ] = 300,
 ) -> None:
     """Run a read-only query (SELECT, EXPLAIN) against the warehouse; see docs/security.md."""
     import duckdb
@@ -323,7 +374,7 @@ def sql(
     from warehouse.read_only_sql import QueryInterrupted, run_read_only
 
     if not query.strip():
-        usage_error("the query is empty; e.g. exportwatch sql \"SELECT * FROM monthly_trade LIMIT 5\"")
+        usage_error('the query is empty; e.g. exportwatch sql "SELECT * FROM monthly_trade LIMIT 5"')
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as error:
@@ -331,7 +382,9 @@ def sql(
     if not statements:
         usage_error("the query holds no SQL statement (only comments or semicolons)")
     if len(statements) > 1 and format in (OutputFormat.csv, OutputFormat.json):
-        usage_error(f"{len(statements)} statements: --format {format.value} prints one result; run them one by one, or use --format table or jsonl")
+        usage_error(
+            f"{len(statements)} statements: --format {format.value} prints one result; run them one by one, or use --format table or jsonl"
+        )
     with read_only_warehouse(config, db) as (_, con):
         try:
             results = run_read_only(con, query, timeout=timeout or None)
@@ -401,7 +454,13 @@ def status(db: DbOption = None, config: ConfigOption = None, format: FormatOptio
 
         from flows.text_output import record
 
-        print(json.dumps({name: [record(columns, row) for row in rows] for name, (columns, rows) in (("series", series), ("runs", runs))}, indent=1, ensure_ascii=False))
+        print(
+            json.dumps(
+                {name: [record(columns, row) for row in rows] for name, (columns, rows) in (("series", series), ("runs", runs))},
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
     else:  # csv, jsonl: one table whose first column says which part a row belongs to
         columns = ["section", *series[0], *(c for c in runs[0] if c not in series[0])]
         rows = []
@@ -430,7 +489,9 @@ def serve(
     schedule = f"{settings.schedule.cron} ({settings.schedule.timezone})"
     try:
         if os.environ.get("PREFECT_API_URL"):
-            say(f"Serving update-trade/scheduled {schedule} and backfill/manual on {os.environ['PREFECT_API_URL']}. Ctrl-C stops.")
+            say(
+                f"Serving update-trade/scheduled {schedule} and backfill/manual on {os.environ['PREFECT_API_URL']}. Ctrl-C stops."
+            )
             serve_deployments(settings, config, db)
             return
         home = Path(os.environ["PREFECT_HOME"])
@@ -444,7 +505,9 @@ def serve(
     say("Stopped.")
 
 
-alerts_app = typer.Typer(help="Threshold alerts: list them, or test the channels.", invoke_without_command=True, rich_markup_mode=None)
+alerts_app = typer.Typer(
+    help="Threshold alerts: list them, or test the channels.", invoke_without_command=True, rich_markup_mode=None
+)
 app.add_typer(alerts_app, name="alerts")
 
 
@@ -480,7 +543,11 @@ def alerts_test(config: ConfigOption = None) -> None:
 
     settings = load_settings(config)
     if not settings.alerts.channels:
-        fail(ExportwatchError("No [alerts] channels configured: add Apprise URLs to the configuration or EXPORTWATCH_ALERTS__CHANNELS."))
+        fail(
+            ExportwatchError(
+                "No [alerts] channels configured: add Apprise URLs to the configuration or EXPORTWATCH_ALERTS__CHANNELS."
+            )
+        )
     failed = 0
     for url in settings.alerts.channels:
         result = send(Channel(url), "exportwatch: test message", "If you read this, exportwatch alerts reach this channel.")
@@ -513,14 +580,24 @@ def report(
     say(f"Report written: {result.index} ({', '.join(result.charts)}).")
 
 
-warehouse_app = typer.Typer(help="Move the warehouse between a DuckDB file and a DuckLake.", no_args_is_help=True, rich_markup_mode=None)
+warehouse_app = typer.Typer(
+    help="Move the warehouse between a DuckDB file and a DuckLake.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(warehouse_app, name="warehouse")
 
 
 @warehouse_app.command("copy")
 def warehouse_copy(
-    to: Annotated[str, typer.Option("--to", help="Target: a DuckDB file path, ducklake:sqlite:PATH or ducklake:postgres:<libpq string> (password in PGPASSWORD).")],
-    data_path: Annotated[str | None, typer.Option("--data-path", help="DuckLake target only: folder (or s3://...) for its Parquet files.")] = None,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Target: a DuckDB file path, ducklake:sqlite:PATH or ducklake:postgres:<libpq string> (password in PGPASSWORD).",
+        ),
+    ],
+    data_path: Annotated[
+        str | None, typer.Option("--data-path", help="DuckLake target only: folder (or s3://...) for its Parquet files.")
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:

@@ -65,14 +65,20 @@ class GenesisSettings(_Section):
     language: Literal["de", "en"] = "de"
     timeout_seconds: float = Field(60.0, gt=0)
     max_in_flight: int = Field(3, ge=1, le=3, description="GENESIS allows at most 3 parallel requests per user.")
-    retry_attempts: int = Field(10, ge=1, description="At most this many attempts per request (the retry budget usually ends them first).")
+    retry_attempts: int = Field(
+        10, ge=1, description="At most this many attempts per request (the retry budget usually ends them first)."
+    )
     retry_backoff_seconds: float = Field(2.0, ge=0, allow_inf_nan=False)
     retry_budget_seconds: float = Field(
-        20.0, ge=0, allow_inf_nan=False,
+        20.0,
+        ge=0,
+        allow_inf_nan=False,
         description="Total time a manual run (exportwatch update, backfill, check) may spend retrying GENESIS.",
     )
     scheduled_retry_budget_seconds: float = Field(
-        300.0, ge=0, allow_inf_nan=False,
+        300.0,
+        ge=0,
+        allow_inf_nan=False,
         description="The same for runs of the deployments `exportwatch serve` serves (scheduled or started from the UI).",
     )
     max_retry_after_seconds: float = Field(
@@ -134,8 +140,14 @@ class WarehouseSettings(_Section):
     archive_dir: Path = Path("data/raw")
     lock_timeout_seconds: float = Field(30.0, ge=0)
     snapshot_path: Path | None = Field(None, description="If set, a read-only copy refreshed after each successful run.")
-    report_dir: Path | None = Field(None, description="Where a run writes the HTML report; default: report/ beside the warehouse file.")
-    memory_limit: str = Field("700MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", description="DuckDB memory limit for staging and loading; beyond it DuckDB spills to disk.")
+    report_dir: Path | None = Field(
+        None, description="Where a run writes the HTML report; default: report/ beside the warehouse file."
+    )
+    memory_limit: str = Field(
+        "700MB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory limit for staging and loading; beyond it DuckDB spills to disk.",
+    )
 
     @model_validator(mode="after")
     def _backend_fits(self) -> "WarehouseSettings":

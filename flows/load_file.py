@@ -31,7 +31,9 @@ def table_from_name(path: Path, explicit: str | None) -> str:
         return explicit
     match = TABLE_IN_NAME.search(path.name)
     if not match:
-        raise FlatFileError(f"cannot tell the GENESIS table from the file name {path.name!r}: pass --table, e.g. --table 51000-0012")
+        raise FlatFileError(
+            f"cannot tell the GENESIS table from the file name {path.name!r}: pass --table, e.g. --table 51000-0012"
+        )
     return match.group(1)
 
 
@@ -59,19 +61,30 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
         with open(path, "rb") as source:
             archived = ResponseArchive(settings.warehouse.archive_dir).store(
                 iter(lambda: source.read(1 << 20), b""),
-                endpoint="manual/load", form=request, http_status=200,
+                endpoint="manual/load",
+                form=request,
+                http_status=200,
                 content_type="application/zip" if path.suffix.lower() == ".zip" else "text/csv",
                 fetched_at=run.started_at,
             )
         context = dict(table=table_code, request=describe, archived=str(archived.path))
         if archived.kind not in ("zip", "csv"):
-            raise FlatFileError("the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context)
+            raise FlatFileError(
+                "the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context
+            )
         batches = []
         if (archived.sha256, request_key) not in already_loaded(settings, [archived.sha256]):
             language = detect_language(path, archived.path, archived.kind, settings.limits.line_bytes)
             batches.append(
                 stage_response(
-                    archived, table_code, language, request_key, describe, run.staging_dir, settings.warehouse.memory_limit, settings.limits
+                    archived,
+                    table_code,
+                    language,
+                    request_key,
+                    describe,
+                    run.staging_dir,
+                    settings.warehouse.memory_limit,
+                    settings.limits,
                 )
             )
         return load_batches(settings, batches, [], run_id=run.run_id, started_at=run.started_at, requests=0)

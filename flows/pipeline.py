@@ -98,7 +98,12 @@ def discard_leftovers(settings: Settings) -> None:
 
 
 def build_client(
-    settings: Settings, credentials: Credentials, *, origin: RunOrigin = RunOrigin.MANUAL, budget_seconds: float | None = None, **overrides: Any
+    settings: Settings,
+    credentials: Credentials,
+    *,
+    origin: RunOrigin = RunOrigin.MANUAL,
+    budget_seconds: float | None = None,
+    **overrides: Any,
 ) -> GenesisClient:
     """A client for one run. Its retry budget is the manual or the scheduled one by `origin`, or
     `budget_seconds` where given."""
@@ -153,8 +158,15 @@ def table_templates(settings: Settings, countries: list[str] | None) -> list[tup
         p = settings.priority_goods
         goods = tuple(good.goods_key() for good in priority_goods())
         template = TableRequest(
-            p.table, resolve_countries(countries or p.countries), PRIORITY_GOODS_MEASURES, 0, 0, language,
-            goods_variable=p.goods_variable, goods=goods, goods_estimate=len(goods),
+            p.table,
+            resolve_countries(countries or p.countries),
+            PRIORITY_GOODS_MEASURES,
+            0,
+            0,
+            language,
+            goods_variable=p.goods_variable,
+            goods=goods,
+            goods_estimate=len(goods),
         )
         templates.append((template, p.since))
     return templates
@@ -212,7 +224,10 @@ def fetch_planned(client: GenesisClient, plan: list[PlannedRequest], max_in_flig
         outcome = fetch_table(client, planned.request, stand=planned.stand)
         done += 1
         progress_log.info(
-            "fetched %d/%d: %s (%s)", done, len(plan), planned.request.describe(),
+            "fetched %d/%d: %s (%s)",
+            done,
+            len(plan),
+            planned.request.describe(),
             "unchanged" if outcome.unchanged else f"{len(outcome.responses)} file(s)",
             extra={"progress": (done, len(plan))},
         )
@@ -268,7 +283,9 @@ def stage_responses(
             last = item.outcome.responses[-1] if item.outcome.responses else None
             records.append(
                 FetchRecord(
-                    request.key, request.table, request.form(),
+                    request.key,
+                    request.table,
+                    request.form(),
                     last.fetched_at if last else datetime.now(UTC).replace(tzinfo=None),
                     last.sha256 if last else None,
                 )
@@ -280,7 +297,14 @@ def stage_responses(
     def stage(job: tuple[TableRequest, ArchivedResponse]) -> Batch:
         request, response = job
         return stage_response(
-            response, request.table, request.language, request.key, request.describe(), staging_dir, limit, limits,
+            response,
+            request.table,
+            request.language,
+            request.key,
+            request.describe(),
+            staging_dir,
+            limit,
+            limits,
             goods_variable=request.goods_variable,
         )
 
@@ -360,7 +384,9 @@ def load_batches(
 ) -> UpdateReport:
     load_ts = datetime.now(UTC).replace(tzinfo=None)
     with open_warehouse(
-        settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds, memory_limit=settings.warehouse.memory_limit
+        settings.warehouse.location,
+        lock_timeout=settings.warehouse.lock_timeout_seconds,
+        memory_limit=settings.warehouse.memory_limit,
     ) as con:
         result = load(con, batches, records, run_id=run_id, started_at=started_at, load_ts=load_ts, requests=requests)
         changes, counts = describe_changes(con, load_ts) if result.rows_inserted else ([], (0, 0, 0))
@@ -383,7 +409,11 @@ def record_failure(settings: Settings, *, run_id: str, started_at: datetime, req
     """Write the failed run (and validation failure cases) to the run log; the data tables stay as they were."""
     now = datetime.now(UTC).replace(tzinfo=None)
     # A reader holding the file made the run fail: wait only briefly for it to let go.
-    lock_timeout = min(settings.warehouse.lock_timeout_seconds, 2) if isinstance(error, WarehouseLockedError) else settings.warehouse.lock_timeout_seconds
+    lock_timeout = (
+        min(settings.warehouse.lock_timeout_seconds, 2)
+        if isinstance(error, WarehouseLockedError)
+        else settings.warehouse.lock_timeout_seconds
+    )
     try:
         with open_warehouse(settings.warehouse.location, lock_timeout=lock_timeout) as con:
             con.begin()
@@ -393,7 +423,17 @@ def record_failure(settings: Settings, *, run_id: str, started_at: datetime, req
                 record_quality_issues(
                     con,
                     [
-                        (now, run_id, error.table or "", sha, c["schema_name"], c["check_name"], c["column_name"], c["failure_case"], c["row_index"])
+                        (
+                            now,
+                            run_id,
+                            error.table or "",
+                            sha,
+                            c["schema_name"],
+                            c["check_name"],
+                            c["column_name"],
+                            c["failure_case"],
+                            c["row_index"],
+                        )
                         for c in error.failure_cases
                     ],
                 )

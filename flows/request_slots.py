@@ -62,12 +62,19 @@ def ensure_request_limit(limit: int, name: str = GENESIS_REQUEST_LIMIT) -> None:
     if not existing.active:
         log.warning(
             "the global concurrency limit %s is disabled: only this process keeps to %d GENESIS requests "
-            "at once, and several runs together may exceed it (prefect gcl enable %s)", name, limit, name,
+            "at once, and several runs together may exceed it (prefect gcl enable %s)",
+            name,
+            limit,
+            name,
         )
     elif existing.limit > limit:
         log.warning(
-            "the global concurrency limit %s allows %d requests at once, GENESIS only %d "
-            "(prefect gcl update %s --limit %d)", name, existing.limit, limit, name, limit,
+            "the global concurrency limit %s allows %d requests at once, GENESIS only %d (prefect gcl update %s --limit %d)",
+            name,
+            existing.limit,
+            limit,
+            name,
+            limit,
         )
 
 

@@ -4,7 +4,14 @@ from decimal import Decimal
 
 from flows.pipeline import UpdateReport
 
-MEASURE_NAMES = {"WERTA": "exports", "WERTE": "imports", "WERTAS": "exports (USD)", "WERTES": "imports (USD)", "GEWA": "exports (t)", "GEWE": "imports (t)"}
+MEASURE_NAMES = {
+    "WERTA": "exports",
+    "WERTE": "imports",
+    "WERTAS": "exports (USD)",
+    "WERTES": "imports (USD)",
+    "GEWA": "exports (t)",
+    "GEWE": "imports (t)",
+}
 _MAX_ROWS = 50
 
 

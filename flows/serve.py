@@ -32,7 +32,10 @@ def local_prefect_server(home: Path, port: int) -> Iterator[tuple[str, int]]:
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # our own process group: stopped by us, all of it
         )
     api_url = f"http://127.0.0.1:{port}/api"
@@ -48,7 +51,9 @@ def wait_until_healthy(api_url: str, process: subprocess.Popen, log_path: Path) 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = log_path.read_text(errors="replace")[-1500:]
-            raise ExportwatchError(f"The Prefect server exited with code {process.returncode} before it was ready (is the port in use?). Its log ({log_path}) ends:\n{tail}")
+            raise ExportwatchError(
+                f"The Prefect server exited with code {process.returncode} before it was ready (is the port in use?). Its log ({log_path}) ends:\n{tail}"
+            )
         try:
             if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
                 return
@@ -82,7 +87,10 @@ def serve_deployments(settings: Settings, config: Path | None, db: Path | None) 
     from flows.update_trade import update_trade
 
     set_request_limit(settings.genesis.max_in_flight)
-    print(f"Global concurrency limit {GENESIS_REQUEST_LIMIT}: {settings.genesis.max_in_flight} GENESIS requests at once across all runs.", flush=True)
+    print(
+        f"Global concurrency limit {GENESIS_REQUEST_LIMIT}: {settings.genesis.max_in_flight} GENESIS requests at once across all runs.",
+        flush=True,
+    )
 
     parameters = {"config": str(config.resolve()) if config else None, "db": str(db.resolve()) if db else None}
     scheduled = update_trade.to_deployment(

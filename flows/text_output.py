@@ -109,7 +109,10 @@ def render_table(columns: list[str], rows: list[tuple], width: int | None) -> st
         return ""
     cells = [[cell(c, v) for c, v in zip(columns, row)] for row in rows]
     text_column = [is_text(row[i] for row in rows) for i in range(len(columns))]
-    numeric = [not text and all(isinstance(row[i], (int, float, Decimal)) or row[i] is None for row in rows) for i, text in enumerate(text_column)]
+    numeric = [
+        not text and all(isinstance(row[i], (int, float, Decimal)) or row[i] is None for row in rows)
+        for i, text in enumerate(text_column)
+    ]
 
     widths = [max([len(columns[i])] + [len(r[i]) for r in cells]) for i in range(len(columns))]
     if width is not None:

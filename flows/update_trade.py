@@ -58,13 +58,22 @@ def run_flow_body(
     # GENESIS' limit of parallel requests holds across every run on this Prefect server.
     ensure_request_limit(settings.genesis.max_in_flight)
     client = build_client(
-        settings, require_credentials(), origin=current_run_origin(), request_slot=prefect_request_slot(settings.genesis.max_in_flight)
+        settings,
+        require_credentials(),
+        origin=current_run_origin(),
+        request_slot=prefect_request_slot(settings.genesis.max_in_flight),
     )
     try:
         # SIGTERM/SIGINT end the waits of the fetch threads too, not only the main thread.
         with stop_on_signals():
             report = run_update(
-                settings, client, countries=countries, since=since, until=until, run_id=str(flow_run.id or "") or None, step=prefect_step
+                settings,
+                client,
+                countries=countries,
+                since=since,
+                until=until,
+                run_id=str(flow_run.id or "") or None,
+                step=prefect_step,
             )
     finally:
         client.close()
@@ -82,9 +91,19 @@ def run_flow_body(
             )
     logger.info(
         "%s: %d request(s), %d row(s) inserted, %d closed by revisions, %d new and %d revised month(s)",
-        report.status, report.requests, report.rows_inserted, report.rows_closed, report.new_count, report.revised_count,
+        report.status,
+        report.requests,
+        report.rows_inserted,
+        report.rows_closed,
+        report.new_count,
+        report.revised_count,
     )
-    logger.info("%d alert(s) raised, %d message(s) sent, %d alert(s) pending delivery", len(alerts.raised), alerts.messages_sent, alerts.pending)
+    logger.info(
+        "%d alert(s) raised, %d message(s) sent, %d alert(s) pending delivery",
+        len(alerts.raised),
+        alerts.messages_sent,
+        alerts.pending,
+    )
     markdown = render_markdown(report, alerts.raised) + latest_chart_markdown(settings, loaded=report.status == "loaded")
     create_markdown_artifact(markdown, key="exportwatch-update", description="What this run changed")
     report.alerts = alerts

@@ -78,5 +78,7 @@ class PostgresServer:
 
     def create_database(self, name: str) -> str:
         """A new empty database; returns its libpq connection string."""
-        subprocess.run([binary("psql"), self.admin_dsn, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [binary("psql"), self.admin_dsn, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True, timeout=60
+        )
         return " ".join(part for part in self.admin_dsn.split() if not part.startswith("dbname=")) + f" dbname={name}"

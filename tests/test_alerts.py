@@ -41,7 +41,8 @@ def independent_crossings(threshold: float) -> set[date]:
     return {
         date(year, month, 1)
         for (year, month), value in values.items()
-        if (year - 1, month) in values and 100 * (value - values[(year - 1, month)]) / values[(year - 1, month)] <= Decimal(str(threshold))
+        if (year - 1, month) in values
+        and 100 * (value - values[(year - 1, month)]) / values[(year - 1, month)] <= Decimal(str(threshold))
     }
 
 
@@ -88,11 +89,22 @@ def test_a_revision_that_crosses_and_one_that_clears_each_send_one_message(demo,
     cleared_month, revised_month = crossed_2024[0], not_crossed_2024[0]
     value = {(o.year, o.month): o.value for o in demo_observations() if o.country_code == RU}
     genesis.state.revise(TABLE, RU, 2024, cleared_month.month, "WERTA", value[(2023, cleared_month.month)], updated_at=LATER)
-    genesis.state.revise(TABLE, RU, 2024, revised_month.month, "WERTA", (value[(2024, revised_month.month)] / 3).quantize(Decimal("1")), updated_at=LATER)
+    genesis.state.revise(
+        TABLE,
+        RU,
+        2024,
+        revised_month.month,
+        "WERTA",
+        (value[(2024, revised_month.month)] / 3).quantize(Decimal("1")),
+        updated_at=LATER,
+    )
 
     update(demo, token_client)
 
-    kinds = query(demo.warehouse.path, "SELECT month, kind, previous_value_eur FROM alerts WHERE kind IN ('revised', 'cleared') ORDER BY month")
+    kinds = query(
+        demo.warehouse.path,
+        "SELECT month, kind, previous_value_eur FROM alerts WHERE kind IN ('revised', 'cleared') ORDER BY month",
+    )
     assert [(m, k) for m, k, _ in kinds] == sorted([(revised_month, "revised"), (cleared_month, "cleared")])
     assert all(previous is not None for _, _, previous in kinds)
     titles = sorted(m["title"] for m in receiver.messages)

@@ -21,12 +21,12 @@ GOODS_TABLE = "51000-0012"
 # RU exports by goods, in thousands of EUR: (2024 value, 2025 value) for every month; None = no row.
 # June is special: see goods_value.
 GOODS = {
-    "WA8703": (Decimal("500.125"), Decimal("120.5")),    # cars: the largest fall
-    "WA8708": (Decimal("100"), Decimal("300.25")),       # parts: the largest rise
-    "WA8471": (Decimal("50"), Decimal("50")),            # unchanged
-    "WA2710": (Decimal("90.75"), None),                  # gone in 2025: counts as 0 then
-    "WA3004": (None, Decimal("40")),                     # new in 2025: counts as 0 before
-    "WA9999": (Decimal("10"), Decimal("12")),            # June 2025 has no number ("."): change unknown
+    "WA8703": (Decimal("500.125"), Decimal("120.5")),  # cars: the largest fall
+    "WA8708": (Decimal("100"), Decimal("300.25")),  # parts: the largest rise
+    "WA8471": (Decimal("50"), Decimal("50")),  # unchanged
+    "WA2710": (Decimal("90.75"), None),  # gone in 2025: counts as 0 then
+    "WA3004": (None, Decimal("40")),  # new in 2025: counts as 0 before
+    "WA9999": (Decimal("10"), Decimal("12")),  # June 2025 has no number ("."): change unknown
 }
 
 
@@ -79,7 +79,11 @@ def expected_top_goods(country: str, flow: str, year: int, month: int) -> list[d
         rows.append({"goods_code": code, "value_eur": now_eur, "value_eur_year_before": before_eur, "change_eur": change})
     total_before = sum(r["value_eur_year_before"] or 0 for r in rows)
     for r in rows:
-        r["change_pct"] = None if r["change_eur"] is None or not r["value_eur_year_before"] else float(100 * r["change_eur"] / r["value_eur_year_before"])
+        r["change_pct"] = (
+            None
+            if r["change_eur"] is None or not r["value_eur_year_before"]
+            else float(100 * r["change_eur"] / r["value_eur_year_before"])
+        )
         r["contribution_pp"] = None if r["change_eur"] is None else float(100 * r["change_eur"] / total_before)
     rows.sort(key=lambda r: (r["change_eur"] is None, -abs(r["change_eur"] or 0), r["goods_code"]))
     for rank, r in enumerate(rows, 1):
@@ -98,12 +102,17 @@ def served_eur(country: str, flow: str) -> dict[date, Decimal]:
 
 def test_route_comparison_indexes_every_series_on_its_2021_monthly_average(settings, genesis, token_client):
     # Kazakhstan starts in June 2021: no complete 2021, so no index
-    kz = [Observation(KZ, y, m, "WERTA", Decimal(1000 + m), "") for y in (2021, 2022) for m in range(1, 13) if (y, m) >= (2021, 6)]
+    kz = [
+        Observation(KZ, y, m, "WERTA", Decimal(1000 + m), "") for y in (2021, 2022) for m in range(1, 13) if (y, m) >= (2021, 6)
+    ]
     genesis.state.set_table(TABLE, make_observations() + kz, updated_at=datetime(2026, 11, 6, 7))
     settings.watchlist.countries = ["RU", "KG", "KZ"]
     run_update(settings, token_client)
 
-    rows = query(settings.warehouse.path, "SELECT country_code, country_iso2, flow, month, value_eur, yoy_pct, index_2021 FROM route_comparison ORDER BY ALL")
+    rows = query(
+        settings.warehouse.path,
+        "SELECT country_code, country_iso2, flow, month, value_eur, yoy_pct, index_2021 FROM route_comparison ORDER BY ALL",
+    )
 
     assert len(rows) == len(make_observations()) + len(kz)
     checked = 0
@@ -124,8 +133,13 @@ def test_route_comparison_indexes_every_series_on_its_2021_monthly_average(setti
     assert {r[6] for r in rows if r[0] == KZ} == {None}
     # the shift in one query: Russia's March 2022 against 2021 = 100
     ru = served_eur(RU, "export")
-    march = query(settings.warehouse.path, "SELECT index_2021 FROM route_comparison WHERE country_iso2 = 'RU' AND flow = 'export' AND month = DATE '2022-03-01'")
-    assert march[0][0] == pytest.approx(float(100 * ru[date(2022, 3, 1)] / (sum(v for m, v in ru.items() if m.year == 2021) / 12)))
+    march = query(
+        settings.warehouse.path,
+        "SELECT index_2021 FROM route_comparison WHERE country_iso2 = 'RU' AND flow = 'export' AND month = DATE '2022-03-01'",
+    )
+    assert march[0][0] == pytest.approx(
+        float(100 * ru[date(2022, 3, 1)] / (sum(v for m, v in ru.items() if m.year == 2021) / 12))
+    )
 
 
 def test_monthly_trade_by_goods_holds_the_current_goods_values_with_yoy(settings, genesis, token_client):
@@ -171,8 +185,18 @@ def test_top_goods_change_ranks_the_goods_by_absolute_change(settings, genesis, 
     assert [r["goods_code"] for r in top] == [r["goods_code"] for r in expected]
     assert [r["goods_code"] for r in top][:2] == ["WA8703", "WA8708"] and top[-1]["goods_code"] == "WA9999"
     for got, want in zip(top, expected):
-        assert (got["rank"], got["table_code"], got["goods_variable"], got["flow"], got["month"]) == (want["rank"], GOODS_TABLE, "WAM4", flow, date(2025, 6, 1))
-        assert (got["value_eur"], got["value_eur_year_before"], got["change_eur"]) == (want["value_eur"], want["value_eur_year_before"], want["change_eur"])
+        assert (got["rank"], got["table_code"], got["goods_variable"], got["flow"], got["month"]) == (
+            want["rank"],
+            GOODS_TABLE,
+            "WAM4",
+            flow,
+            date(2025, 6, 1),
+        )
+        assert (got["value_eur"], got["value_eur_year_before"], got["change_eur"]) == (
+            want["value_eur"],
+            want["value_eur_year_before"],
+            want["change_eur"],
+        )
         for key in ("change_pct", "contribution_pp"):
             assert got[key] == (None if want[key] is None else pytest.approx(want[key]))
     assert top3 == top[:3]
@@ -182,14 +206,27 @@ def test_top_goods_change_works_from_exportwatch_sql_with_literal_values(setting
     load_goods(settings, genesis, token_client)
 
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "sql", "--db", str(settings.warehouse.path), "--format", "csv",
-         "SELECT rank, goods_code, change_eur FROM top_goods_change('RU', 'export', DATE '2025-06-01', 3)"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "sql",
+            "--db",
+            str(settings.warehouse.path),
+            "--format",
+            "csv",
+            "SELECT rank, goods_code, change_eur FROM top_goods_change('RU', 'export', DATE '2025-06-01', 3)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stderr
     want = expected_top_goods(RU, "export", 2025, 6)[:3]
-    assert result.stdout.splitlines() == ["rank,goods_code,change_eur"] + [f"{r['rank']},{r['goods_code']},{r['change_eur']:.3f}" for r in want]
+    assert result.stdout.splitlines() == ["rank,goods_code,change_eur"] + [
+        f"{r['rank']},{r['goods_code']},{r['change_eur']:.3f}" for r in want
+    ]
 
 
 def test_the_new_views_and_the_macro_are_documented(settings, genesis, token_client):
@@ -198,7 +235,10 @@ def test_the_new_views_and_the_macro_are_documented(settings, genesis, token_cli
         settings.warehouse.path,
         "SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN ('route_comparison', 'monthly_trade_by_goods') AND comment IS NULL",
     )
-    views = query(settings.warehouse.path, "SELECT view_name FROM duckdb_views() WHERE view_name IN ('route_comparison', 'monthly_trade_by_goods') AND comment IS NOT NULL ORDER BY 1")
+    views = query(
+        settings.warehouse.path,
+        "SELECT view_name FROM duckdb_views() WHERE view_name IN ('route_comparison', 'monthly_trade_by_goods') AND comment IS NOT NULL ORDER BY 1",
+    )
     macro = query(settings.warehouse.path, "SELECT comment FROM duckdb_functions() WHERE function_name = 'top_goods_change'")
     assert undocumented == []
     assert views == [("monthly_trade_by_goods",), ("route_comparison",)]

@@ -63,7 +63,17 @@ def test_imported_modules_sees_every_import_form(tmp_path):
         encoding="utf-8",
     )
     found = imported_modules(source, tmp_path)
-    assert {"duckdb", "os.path", "flows", "flows.cli", "warehouse.x", "warehouse.x.y", "warehouse.sub", "warehouse.sub.z", "flows.config"} <= found
+    assert {
+        "duckdb",
+        "os.path",
+        "flows",
+        "flows.cli",
+        "warehouse.x",
+        "warehouse.x.y",
+        "warehouse.sub",
+        "warehouse.sub.z",
+        "flows.config",
+    } <= found
     assert offenders("warehouse", {"flows"}, tmp_path) == {"warehouse/sub/m.py": ["flows", "flows.cli", "flows.config"]}
 
 

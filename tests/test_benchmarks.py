@@ -24,8 +24,13 @@ def section(output: str, title: str) -> tuple[list[str], list[list[str]]]:
         position += len(dashes) + 2
     cut = lambda line: [line[a:b].strip() for a, b in spans]  # noqa: E731
     rows = []
-    for line in lines[start + 3:]:
-        if not line.strip() or line.startswith(("  note:", "  exportwatch's answer:")) or not line.startswith(" ") and ":" in line[:20]:
+    for line in lines[start + 3 :]:
+        if (
+            not line.strip()
+            or line.startswith(("  note:", "  exportwatch's answer:"))
+            or not line.startswith(" ")
+            and ":" in line[:20]
+        ):
             break
         rows.append(cut(line))
     return cut(header), rows
@@ -35,7 +40,10 @@ def section(output: str, title: str) -> tuple[list[str], list[list[str]]]:
 def test_quick_benchmark_prints_complete_tables(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--work", str(tmp_path / "bench")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
@@ -56,7 +64,10 @@ def test_quick_benchmark_prints_complete_tables(tmp_path):
 
     headers, rows = section(out, "Scenarios:")
     assert [r[0] for r in rows] == [
-        "backfill since 2020", "1st scheduled run after it", "no-op scheduled run", "scheduled, 1 value revised",
+        "backfill since 2020",
+        "1st scheduled run after it",
+        "no-op scheduled run",
+        "scheduled, 1 value revised",
         "full refresh (all years again)",
     ], out
     assert all(all(row) for row in rows), out

@@ -72,7 +72,10 @@ def files_of(folder: Path) -> dict[str, bytes]:
 
 def test_a_users_folders_beside_the_warehouse_survive_update_and_load(settings, token_client, tmp_path):
     data = settings.warehouse.path.parent
-    mine = {"staging": {"thesis.docx": b"chapter 1", "sub/notes.txt": b"keep me"}, "report": {"index.html": b"<html>my page</html>"}}
+    mine = {
+        "staging": {"thesis.docx": b"chapter 1", "sub/notes.txt": b"keep me"},
+        "report": {"index.html": b"<html>my page</html>"},
+    }
     for folder, files in mine.items():
         for name, content in files.items():
             (data / folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -150,10 +153,15 @@ def test_report_command_refuses_a_foreign_page_in_one_line(settings, token_clien
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("<html>mine</html>")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))} | {"PREFECT_HOME": str(tmp_path / "prefect")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))} | {
+        "PREFECT_HOME": str(tmp_path / "prefect")
+    }
     result = subprocess.run(
         [sys.executable, "-m", "flows.cli", "report", "--db", str(settings.warehouse.path), "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "was not written by exportwatch" in result.stderr and "Traceback" not in result.stderr
@@ -183,7 +191,11 @@ def test_a_zip_bomb_from_genesis_stops_at_the_ratio_before_unpacking(settings, t
         run_update(settings, token_client)
 
     message = str(caught.value)
-    assert re.search(r"unpacks [\d,]+ times its packed size", message) and "beyond the limit limits.zip_ratio = 250" in message and "raise it in the configuration" in message
+    assert (
+        re.search(r"unpacks [\d,]+ times its packed size", message)
+        and "beyond the limit limits.zip_ratio = 250" in message
+        and "raise it in the configuration" in message
+    )
     assert staging_files(settings) == []
     archived = Path(caught.value.archived)
     assert archived.read_bytes() == bomb  # the raw body, kept
@@ -195,7 +207,9 @@ def test_a_zip_bomb_from_genesis_stops_at_the_ratio_before_unpacking(settings, t
 
 def test_a_zip_member_beyond_its_size_limit_is_refused(settings, token_client, genesis):
     settings.limits.zip_member_bytes = 64 << 10
-    genesis.state.add_fault(Fault(body=zip_bytes([(FLAT_NAME, flat_text(rows=2000))]), headers={"Content-Type": "application/zip"}))
+    genesis.state.add_fault(
+        Fault(body=zip_bytes([(FLAT_NAME, flat_text(rows=2000))]), headers={"Content-Type": "application/zip"})
+    )
 
     with pytest.raises(FlatFileError, match=r"unpacks to .*beyond the limit limits\.zip_member_bytes = 64 KiB"):
         run_update(settings, token_client)
@@ -209,7 +223,9 @@ def test_a_zip_of_50000_members_is_refused_from_its_table_of_contents(settings, 
     members = [(f"member-{i:05d}-{'x' * 200}.csv", b"") for i in range(50_000)]
     genesis.state.add_fault(Fault(body=zip_bytes(members), headers={"Content-Type": "application/zip"}))
 
-    with pytest.raises(FlatFileError, match=r"the ZIP's table of contents takes 12\.\d MiB, room for thousands of files") as caught:
+    with pytest.raises(
+        FlatFileError, match=r"the ZIP's table of contents takes 12\.\d MiB, room for thousands of files"
+    ) as caught:
         run_update(settings, token_client)
 
     (error,) = stored_errors(settings)
@@ -240,7 +256,9 @@ def test_an_error_beyond_the_text_limit_is_cut_and_kept_whole_in_a_file(settings
     full_text = Path(shown.rsplit("full text in ", 1)[1].rstrip("]"))
     whole = full_text.read_text()
     assert full_text.is_relative_to(settings.warehouse.archive_dir) and len(whole) > 300
-    assert whole.startswith(shown[: shown.index(" … [")]) and whole.endswith("Raw response kept at " + caught.value.archived + ".")
+    assert whole.startswith(shown[: shown.index(" … [")]) and whole.endswith(
+        "Raw response kept at " + caught.value.archived + "."
+    )
 
 
 # -- finding 3: a line of hundreds of megabytes, in bounded memory ---------------------------------
@@ -263,7 +281,11 @@ def test_a_long_line_in_a_bare_flat_file_is_named(settings, tmp_path, where):
     settings.limits.line_bytes = 8 << 10
     good = flat_text()
     long = b"x" * (10 << 10)  # between the limit and 1.5 x the limit: DuckDB's max_line_size names it
-    text = {"header": good.replace(b"\n", b";" + long + b"\n", 1), "data line": good.replace(b"\n", b"\n" + long + b"\n", 2), "last line": good + long + b"\n"}[where]
+    text = {
+        "header": good.replace(b"\n", b";" + long + b"\n", 1),
+        "data line": good.replace(b"\n", b"\n" + long + b"\n", 2),
+        "last line": good + long + b"\n",
+    }[where]
     path = tmp_path / f"{TABLE}_de_flat.csv"
     path.write_bytes(text)
 
@@ -292,7 +314,9 @@ def test_exportwatch_load_of_a_512_mb_line_stays_within_memory_and_disk(settings
         f'[warehouse]\npath = "{settings.warehouse.path}"\narchive_dir = "{settings.warehouse.archive_dir}"\n\n[limits]\n{limits}',
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))} | {"PREFECT_HOME": str(tmp_path / "prefect")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))} | {
+        "PREFECT_HOME": str(tmp_path / "prefect")
+    }
     command = [sys.executable, "-m", "flows.cli", "load", str(bomb), "--config", str(config)]
     child = subprocess.run([sys.executable, "-c", CHILD, *command], capture_output=True, text=True, env=env, timeout=300)
 
@@ -326,7 +350,10 @@ def test_a_gzip_encoded_answer_stops_at_the_body_limit_and_leaves_nothing(settin
     body = gzip_stream(64 << 20)  # 64 KB on the wire
     genesis.state.add_fault(Fault(body=body, headers={"Content-Type": "application/zip", "Content-Encoding": "gzip"}))
 
-    with pytest.raises(GenesisError, match=r"GENESIS answered more than 4 MiB \(after undoing Content-Encoding gzip\): beyond the limit limits\.http_body_bytes = 4 MiB"):
+    with pytest.raises(
+        GenesisError,
+        match=r"GENESIS answered more than 4 MiB \(after undoing Content-Encoding gzip\): beyond the limit limits\.http_body_bytes = 4 MiB",
+    ):
         run_update(settings, token_client)
 
     assert folder_bytes(settings.warehouse.archive_dir) == archived_before  # no partial body, no decoded bomb

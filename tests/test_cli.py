@@ -21,7 +21,9 @@ def prefect_home(tmp_path, monkeypatch):
 def exportwatch(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))}
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -31,10 +33,24 @@ def loaded(settings, token_client):
 
 
 def test_sql_answers_in_csv_and_json(loaded):
-    result = exportwatch("sql", "--db", str(loaded), "--format", "csv", "SELECT country_iso2, count(*) AS n FROM monthly_trade GROUP BY 1 ORDER BY 1")
+    result = exportwatch(
+        "sql",
+        "--db",
+        str(loaded),
+        "--format",
+        "csv",
+        "SELECT country_iso2, count(*) AS n FROM monthly_trade GROUP BY 1 ORDER BY 1",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["country_iso2,n", "KG,186", "RU,186"]
-    result = exportwatch("sql", "--db", str(loaded), "--format", "json", "SELECT value_eur FROM monthly_trade WHERE country_iso2 = 'RU' AND flow = 'export' AND month = DATE '2022-03-01'")
+    result = exportwatch(
+        "sql",
+        "--db",
+        str(loaded),
+        "--format",
+        "json",
+        "SELECT value_eur FROM monthly_trade WHERE country_iso2 = 'RU' AND flow = 'export' AND month = DATE '2022-03-01'",
+    )
     assert f'"value_eur": "{series_value(RU, 2022, 3, "WERTA") * 1000}"' in result.stdout
 
 
@@ -53,8 +69,14 @@ def test_sql_without_a_warehouse_says_what_to_do(tmp_path):
 
 def test_sql_during_an_update_gives_a_clear_message(loaded):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(60)", str(loaded)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(60)",
+            str(loaded),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"

@@ -116,7 +116,7 @@ def test_markup_in_values_is_printed_literally(empty_db):
         assert result.returncode == 0, result.stderr
         for text in MARKUP:
             assert text in result.stdout, (format, text)
-    error = exportwatch("sql", "--db", str(empty_db), "SELECT * FROM \"[bold]x[/]\"")
+    error = exportwatch("sql", "--db", str(empty_db), 'SELECT * FROM "[bold]x[/]"')
     assert_one_clean_line(error)
     assert "[bold]x[/]" in error.stderr
 
@@ -136,7 +136,11 @@ def test_a_wide_result_fits_80_columns_without_cutting_numbers_or_dates(empty_db
 
 
 def test_format_json_on_sql_status_alerts(loaded):
-    rows = json.loads(exportwatch("sql", "--db", str(loaded), "--format", "json", "SELECT month, value_eur FROM monthly_trade ORDER BY month LIMIT 1").stdout)
+    rows = json.loads(
+        exportwatch(
+            "sql", "--db", str(loaded), "--format", "json", "SELECT month, value_eur FROM monthly_trade ORDER BY month LIMIT 1"
+        ).stdout
+    )
     assert isinstance(rows[0]["value_eur"], str) and rows[0]["month"] == "2019-01-01"  # DECIMAL exact, as a string
 
     status = json.loads(exportwatch("status", "--db", str(loaded), "--format", "json").stdout)
@@ -172,7 +176,12 @@ def test_a_failing_update_is_one_line_without_a_traceback(tmp_path, genesis):
     for _ in range(5):
         genesis.state.add_fault(Fault(body=b"<html>maintenance [/] [link=x]</html>", headers={"Content-Type": "text/html"}))
     db = tmp_path / "w.duckdb"
-    env = {"GENESIS_API_URL": genesis.base_url, "GENESIS_TOKEN": TOKEN, "EXPORTWATCH_WATCHLIST__COUNTRIES": '["RU"]', "EXPORTWATCH_GENESIS__FETCH_TASK_RETRIES": "0"}
+    env = {
+        "GENESIS_API_URL": genesis.base_url,
+        "GENESIS_TOKEN": TOKEN,
+        "EXPORTWATCH_WATCHLIST__COUNTRIES": '["RU"]',
+        "EXPORTWATCH_GENESIS__FETCH_TASK_RETRIES": "0",
+    }
     result = exportwatch("update", "--db", str(db), "--format", "json", env=env, timeout=600)
     assert_one_clean_line(result)
     assert "HTML page" in result.stderr and "[genesis] api_url" in result.stderr and "[request: data/tablefile" in result.stderr
@@ -192,7 +201,13 @@ def test_ctrl_c_during_an_update_stops_within_seconds_and_leaves_nothing(tmp_pat
     env = {"GENESIS_API_URL": genesis.base_url, "GENESIS_TOKEN": TOKEN, "EXPORTWATCH_WATCHLIST__COUNTRIES": '["RU"]'}
     environment = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))}
     environment.update(env, PREFECT_HOME=str(tmp_path / "prefect"))
-    process = subprocess.Popen([sys.executable, "-m", "flows.cli", "update", "--db", str(db)], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "update", "--db", str(db)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 400
     while not genesis.state.requests_to("data/tablefile") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -224,6 +239,8 @@ def test_sql_and_help_import_neither_prefect_nor_pandas_and_load_not_prefect(emp
         (["--help"], heavy),
         (["load", "--db", str(empty_db), str(tmp_path / "missing.csv")], {"prefect"}),
     ):
-        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "flows.cli", *args], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "flows.cli", *args], capture_output=True, text=True, timeout=120
+        )
         imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
         assert not imported & forbidden, (args, imported & forbidden)

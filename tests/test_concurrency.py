@@ -33,7 +33,9 @@ def test_a_second_update_waits_then_stops_with_a_clear_message(settings, genesis
         settings.warehouse.lock_timeout_seconds = 0.5
         genesis.state.received.clear()
         started = time.monotonic()
-        with pytest.raises(UpdateRunning, match=r"Another update of .* is running \(pid 4242, started earlier\); gave up after 0.5 s"):
+        with pytest.raises(
+            UpdateRunning, match=r"Another update of .* is running \(pid 4242, started earlier\); gave up after 0.5 s"
+        ):
             run_update(settings, token_client)
         assert time.monotonic() - started >= 0.5
     finally:
@@ -70,7 +72,9 @@ def test_readers_use_the_snapshot_while_an_update_holds_the_file(settings, genes
     run_update(settings, token_client)
     rows = query(settings.warehouse.path, "SELECT count(*) FROM monthly_trade")[0][0]
     snapshot_file = publish_snapshot(settings.warehouse.path, tmp_path / "data" / "exportwatch.snapshot.duckdb")
-    writer = subprocess.Popen([sys.executable, "-c", HOLD_WAREHOUSE, str(settings.warehouse.path)], stdout=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WAREHOUSE, str(settings.warehouse.path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert writer.stdout.readline().strip() == "writing"  # an update in its load phase
         with pytest.raises(duckdb.IOException, match="lock"):

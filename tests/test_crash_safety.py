@@ -248,18 +248,27 @@ class Normaliser:
             normalised = []
             for row in rows:
                 new_row = identity is not None and self.is_new(tables.col(name, row, identity))
-                normalised.append(tuple(
-                    self.RUN if i in at and (new_row or self.is_new(v)) else v for i, v in enumerate(row)
-                ))
+                normalised.append(tuple(self.RUN if i in at and (new_row or self.is_new(v)) else v for i, v in enumerate(row)))
             out[name] = sorted(normalised, key=repr)
         return out
 
     def load_instants(self, tables: Contents) -> set:
         """The instants a load stamped on what it wrote: one load, one instant."""
         col = tables.col
-        stamps = {col("raw_responses", r, "loaded_at") for r in tables["raw_responses"] if self.is_new(col("raw_responses", r, "sha256"))}
-        stamps |= {v for r in tables["observations"] for v in (col("observations", r, "valid_from"), col("observations", r, "valid_to")) if v is not None and self.is_new(v)}
-        stamps |= {col("update_runs", r, "finished_at") for r in tables["update_runs"] if self.is_new(col("update_runs", r, "run_id"))}
+        stamps = {
+            col("raw_responses", r, "loaded_at")
+            for r in tables["raw_responses"]
+            if self.is_new(col("raw_responses", r, "sha256"))
+        }
+        stamps |= {
+            v
+            for r in tables["observations"]
+            for v in (col("observations", r, "valid_from"), col("observations", r, "valid_to"))
+            if v is not None and self.is_new(v)
+        }
+        stamps |= {
+            col("update_runs", r, "finished_at") for r in tables["update_runs"] if self.is_new(col("update_runs", r, "run_id"))
+        }
         return stamps
 
 
@@ -269,8 +278,10 @@ def differences(got: dict[str, list[tuple]], want: dict[str, list[tuple]]) -> st
         extra = sorted(set(got.get(name, [])) - set(want.get(name, [])), key=repr)
         missing = sorted(set(want.get(name, [])) - set(got.get(name, [])), key=repr)
         if extra or missing:
-            lines.append(f"{name}: {len(got.get(name, []))} rows, want {len(want.get(name, []))}; "
-                         f"unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}; missing {missing[:3]}{'...' if len(missing) > 3 else ''}")
+            lines.append(
+                f"{name}: {len(got.get(name, []))} rows, want {len(want.get(name, []))}; "
+                f"unexpected {extra[:3]}{'...' if len(extra) > 3 else ''}; missing {missing[:3]}{'...' if len(missing) > 3 else ''}"
+            )
     return "\n".join(lines) or "no differences"
 
 
@@ -340,8 +351,13 @@ class Site:
 
     def spec(self, server: GenesisServer) -> dict:
         return {
-            "api_url": server.base_url, "token": TOKEN, "db": str(self.db), "archive": str(self.archive),
-            "countries": COUNTRY_CODES, "since": SINCE, "dialog_value_limit": DIALOG_VALUE_LIMIT,
+            "api_url": server.base_url,
+            "token": TOKEN,
+            "db": str(self.db),
+            "archive": str(self.archive),
+            "countries": COUNTRY_CODES,
+            "since": SINCE,
+            "dialog_value_limit": DIALOG_VALUE_LIMIT,
         }
 
     def settings(self, server: GenesisServer) -> Settings:
@@ -475,15 +491,21 @@ def test_sigkill_during_fetch_and_load_leaves_all_or_nothing_and_the_next_run_co
                     tables = read_tables(site.db)
                 except duckdb.Error as error:
                     pytest.fail(f"{context}: the warehouse does not open after the kill (WAL left: {wal}): {error!r}")
-                assert seen_by_reader == tables, f"{context}: a reader saw other contents than the writer:\n{differences(seen_by_reader, tables)}"
+                assert seen_by_reader == tables, (
+                    f"{context}: a reader saw other contents than the writer:\n{differences(seen_by_reader, tables)}"
+                )
                 # ... and holds the whole batch or none of it.
                 if tables == base:
                     contents = "old"
                 else:
                     contents = "new"
-                    assert normalise(tables) == after_one, f"{context}: neither the first load nor the whole batch:\n{differences(normalise(tables), after_one)}"
+                    assert normalise(tables) == after_one, (
+                        f"{context}: neither the first load nor the whole batch:\n{differences(normalise(tables), after_one)}"
+                    )
                     assert len(normalise.load_instants(tables)) == 1, f"{context}: {normalise.load_instants(tables)}"
-                assert not missing_archive_files(site, tables), f"{context}: raw_responses without archive file {missing_archive_files(site, tables)}"
+                assert not missing_archive_files(site, tables), (
+                    f"{context}: raw_responses without archive file {missing_archive_files(site, tables)}"
+                )
                 staged, partial = leftovers(site)
 
                 # The next run completes, with the killed run's leftovers in data/staging and the
@@ -494,7 +516,9 @@ def test_sigkill_during_fetch_and_load_leaves_all_or_nothing_and_the_next_run_co
                 want_status, want = ("loaded", after_one) if contents == "old" else ("unchanged", after_two)
                 assert report.status == want_status, f"{context}: the next run was {report.status}, want {want_status}"
                 recovered = read_tables(site.db)
-                assert normalise(recovered) == want, f"{context}: the next run did not converge:\n{differences(normalise(recovered), want)}"
+                assert normalise(recovered) == want, (
+                    f"{context}: the next run did not converge:\n{differences(normalise(recovered), want)}"
+                )
                 assert not missing_archive_files(site, recovered)
 
                 phase = phase_of(run.markers) if run.killed else "not killed (finished first)"
@@ -518,12 +542,20 @@ def test_sigkill_during_fetch_and_load_leaves_all_or_nothing_and_the_next_run_co
     for o in outcomes:
         summary[o.phase][o.contents] += 1
     elapsed = time.monotonic() - started
-    report_lines = [f"{len(outcomes)} trials in {elapsed:.1f} s; step durations (shortest, median of the runs that got past them):"]
-    report_lines += [
-        f"  {start} .. {end}: {min(d) * 1000:.0f} ms, {sorted(d)[len(d) // 2] * 1000:.0f} ms" for (start, end), d in durations.items()
+    report_lines = [
+        f"{len(outcomes)} trials in {elapsed:.1f} s; step durations (shortest, median of the runs that got past them):"
     ]
-    report_lines += [f"  {phase}: {sum(c.values())} ({', '.join(f'{n} {k}' for k, n in sorted(c.items()))})" for phase, c in summary.items()]
-    report_lines += [f"  trial {i:02d}: {o.phase}: {o.contents} contents; left {'a WAL, ' if o.wal else ''}{o.staged} staging file(s), {o.partial} partial archive file(s); next run {o.recovery}" for i, o in enumerate(outcomes)]
+    report_lines += [
+        f"  {start} .. {end}: {min(d) * 1000:.0f} ms, {sorted(d)[len(d) // 2] * 1000:.0f} ms"
+        for (start, end), d in durations.items()
+    ]
+    report_lines += [
+        f"  {phase}: {sum(c.values())} ({', '.join(f'{n} {k}' for k, n in sorted(c.items()))})" for phase, c in summary.items()
+    ]
+    report_lines += [
+        f"  trial {i:02d}: {o.phase}: {o.contents} contents; left {'a WAL, ' if o.wal else ''}{o.staged} staging file(s), {o.partial} partial archive file(s); next run {o.recovery}"
+        for i, o in enumerate(outcomes)
+    ]
     text = "\n".join(report_lines)
     print(text)
 
@@ -533,7 +565,9 @@ def test_sigkill_during_fetch_and_load_leaves_all_or_nothing_and_the_next_run_co
     assert by_phase["fetch"] >= 3 and by_phase["stage"] >= 2 and by_phase["load"] >= 8, text
     assert sum(1 for o in killed if o.phase == "load: transaction") >= 3, text
     # kills before the commit keep the first load; kills after it keep the whole batch
-    assert all(o.contents == "old" for o in killed if o.phase.split(":")[0] in ("plan (before plan_update)", "plan", "fetch", "stage")), text
+    assert all(
+        o.contents == "old" for o in killed if o.phase.split(":")[0] in ("plan (before plan_update)", "plan", "fetch", "stage")
+    ), text
     assert all(o.contents == "new" for o in killed if o.phase.startswith(("load: after commit", "after load"))), text
     # the leftovers the next runs had to cope with did occur
     assert any(o.staged for o in killed) and any(o.partial for o in killed), text

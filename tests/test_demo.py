@@ -14,7 +14,9 @@ pytestmark = pytest.mark.slow
 
 def run_demo(cwd) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_", "PREFECT_"))}
-    return subprocess.run([sys.executable, "-m", "flows.cli", "demo"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", "demo"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_demo_loads_the_series_and_a_second_run_loads_nothing(tmp_path):
@@ -30,8 +32,10 @@ def test_demo_loads_the_series_and_a_second_run_loads_nothing(tmp_path):
     assert "Traceback" not in first.stderr and "INFO" not in first.stderr  # quiet by default
     for hint in [line.strip() for line in out.splitlines() if line.strip().startswith("uv run exportwatch ")]:
         # the commands the demo suggests next work as printed (here without uv, in the same folder)
-        args = shlex.split(hint)[len(("uv", "run", "exportwatch")):]
-        result = subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        args = shlex.split(hint)[len(("uv", "run", "exportwatch")) :]
+        result = subprocess.run(
+            [sys.executable, "-m", "flows.cli", *args], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0 and result.stdout, (hint, result.stderr)
     alerts = query(tmp_path / "data" / "demo.duckdb", "SELECT count(*), min(month) FROM alerts WHERE kind = 'historical'")[0]
     assert alerts[0] > 0 and f"{alerts[0]} raised in this run" in out

@@ -79,7 +79,12 @@ def run_two_backfills_at_once(genesis, tmp_path: Path) -> list[UUID]:
         processes.append(
             subprocess.Popen(
                 [sys.executable, "-c", BACKFILL_ON_GO, country, str(SINCE), str(UNTIL), str(config)],
-                cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
             )
         )
     try:

@@ -71,7 +71,9 @@ def on(settings: Settings, location: WarehouseLocation, name: str) -> Settings:
     return other
 
 
-REQUEST_WITHOUT_STAND = "json_merge_patch(request, CASE WHEN request->>'stand' IS NOT NULL THEN '{\"stand\": \"sent\"}' ELSE '{}' END)"
+REQUEST_WITHOUT_STAND = (
+    "json_merge_patch(request, CASE WHEN request->>'stand' IS NOT NULL THEN '{\"stand\": \"sent\"}' ELSE '{}' END)"
+)
 
 
 def contents(location: WarehouseLocation) -> dict[str, list[tuple]]:
@@ -87,11 +89,21 @@ def contents(location: WarehouseLocation) -> dict[str, list[tuple]]:
                 "valid_to IS NULL AS current, row_number() OVER (PARTITION BY table_code, country_code, goods_code, month, measure "
                 "ORDER BY valid_from) AS vintage FROM observations ORDER BY ALL"
             ).fetchall(),
-            "raw_responses": con.execute(f"SELECT request_key, table_code, endpoint, {REQUEST_WITHOUT_STAND} FROM raw_responses ORDER BY ALL").fetchall(),
-            "fetch_state": con.execute(f"SELECT request_key, table_code, {REQUEST_WITHOUT_STAND} FROM fetch_state ORDER BY ALL").fetchall(),
-            "update_runs": con.execute("SELECT status, requests, rows_inserted, rows_closed FROM update_runs ORDER BY started_at").fetchall(),
-            "monthly_trade": con.execute("SELECT * EXCLUDE (first_published_at, last_revised_at), last_revised_at IS NULL FROM monthly_trade ORDER BY ALL").fetchall(),
-            "revisions": con.execute("SELECT country_code, flow, month, old_value, new_value FROM revisions ORDER BY ALL").fetchall(),
+            "raw_responses": con.execute(
+                f"SELECT request_key, table_code, endpoint, {REQUEST_WITHOUT_STAND} FROM raw_responses ORDER BY ALL"
+            ).fetchall(),
+            "fetch_state": con.execute(
+                f"SELECT request_key, table_code, {REQUEST_WITHOUT_STAND} FROM fetch_state ORDER BY ALL"
+            ).fetchall(),
+            "update_runs": con.execute(
+                "SELECT status, requests, rows_inserted, rows_closed FROM update_runs ORDER BY started_at"
+            ).fetchall(),
+            "monthly_trade": con.execute(
+                "SELECT * EXCLUDE (first_published_at, last_revised_at), last_revised_at IS NULL FROM monthly_trade ORDER BY ALL"
+            ).fetchall(),
+            "revisions": con.execute(
+                "SELECT country_code, flow, month, old_value, new_value FROM revisions ORDER BY ALL"
+            ).fetchall(),
         }
     finally:
         con.close()
@@ -180,7 +192,17 @@ def big_batch(tmp_path: Path, n: int, factor: int) -> Batch:
         f"CASE WHEN i < {n // 2} THEN 'WERTA' ELSE 'WERTE' END AS measure, CAST(i * {factor} AS DECIMAL(38,3)) AS value, "
         f"'EUR' AS unit, NULL::VARCHAR AS symbol, 'e' AS quality FROM range({n}) t(i)) TO '{path}' (FORMAT parquet)"
     )
-    raw = RawResponse(f"key{factor}", TABLE, "data/tablefile", {"name": TABLE}, datetime(2026, 11, 1), f"{factor:064d}", 1, "application/zip", f"{factor}.zip")
+    raw = RawResponse(
+        f"key{factor}",
+        TABLE,
+        "data/tablefile",
+        {"name": TABLE},
+        datetime(2026, 11, 1),
+        f"{factor:064d}",
+        1,
+        "application/zip",
+        f"{factor}.zip",
+    )
     return Batch(raw=raw, observations=path, rows=n)
 
 
@@ -216,7 +238,9 @@ def test_two_machines_delivering_alerts_at_once_send_each_once(settings, genesis
     assert len(receiver.messages) == 1
     con = connect(lake, read_only=True)
     try:
-        assert con.execute("SELECT count(*), count(delivered_at), count(delivery_claimed_until) FROM alerts").fetchall() == [(len(raised), len(raised), 0)]
+        assert con.execute("SELECT count(*), count(delivered_at), count(delivery_claimed_until) FROM alerts").fetchall() == [
+            (len(raised), len(raised), 0)
+        ]
     finally:
         con.close()
 
@@ -239,7 +263,15 @@ def test_a_reader_in_another_process_sees_whole_loads_only(lake, tmp_path):
         for factor in range(1, 7):
             batch = big_batch(tmp_path, 100_000, factor)
             at = datetime(2026, 11, 24, 12, factor)
-            load(con, [batch], [FetchRecord(batch.raw.request_key, TABLE, {}, at, None)], run_id=f"r{factor}", started_at=at, load_ts=at, requests=1)
+            load(
+                con,
+                [batch],
+                [FetchRecord(batch.raw.request_key, TABLE, {}, at, None)],
+                run_id=f"r{factor}",
+                started_at=at,
+                load_ts=at,
+                requests=1,
+            )
             rows, total = con.execute("SELECT count(*), sum(value_eur) FROM monthly_trade").fetchone()
             committed.add(f"{rows}|{total}")
     out, _ = reader.communicate("stop\n", timeout=60)
@@ -267,7 +299,11 @@ def test_concurrent_loads_of_the_same_batch_write_it_once(lake, tmp_path):
             with open_warehouse(lake) as con:
                 if lake.catalog == "postgres":
                     barrier.wait(60)  # both transactions run at once
-                results.append(load(con, [batch], [FetchRecord("k", TABLE, {}, at, None)], run_id=name, started_at=at, load_ts=at, requests=1))
+                results.append(
+                    load(
+                        con, [batch], [FetchRecord("k", TABLE, {}, at, None)], run_id=name, started_at=at, load_ts=at, requests=1
+                    )
+                )
         except Exception as error:  # reported below, with the other thread's outcome
             failures.append(error)
 
@@ -280,7 +316,10 @@ def test_concurrent_loads_of_the_same_batch_write_it_once(lake, tmp_path):
     assert sorted(r.rows_inserted for r in results) == [0, 20_000]
     con = connect(lake, read_only=True)
     try:
-        assert con.execute("SELECT count(*), count(DISTINCT (country_code, month, measure)) FROM observations").fetchone() == (20_000, 20_000)
+        assert con.execute("SELECT count(*), count(DISTINCT (country_code, month, measure)) FROM observations").fetchone() == (
+            20_000,
+            20_000,
+        )
         assert con.execute("SELECT loads FROM load_serial").fetchone()[0] == 2
     finally:
         con.close()
@@ -317,7 +356,10 @@ def everything(location: WarehouseLocation) -> dict[str, list[tuple]]:
     """Every row of every table, exactly."""
     con = connect(location, read_only=True)
     try:
-        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()
+        ]
         return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in sorted(tables)}
     finally:
         con.close()
@@ -332,7 +374,9 @@ def test_warehouse_copy_command_and_sql_on_the_lake(settings, token_client, tmp_
     run_update(settings, token_client)
     url = f"ducklake:sqlite:{tmp_path / 'cli-lake.sqlite'}"
     runner = CliRunner()
-    copied = runner.invoke(app, ["warehouse", "copy", "--db", str(settings.warehouse.path), "--to", url, "--data-path", str(tmp_path / "cli-lake")])
+    copied = runner.invoke(
+        app, ["warehouse", "copy", "--db", str(settings.warehouse.path), "--to", url, "--data-path", str(tmp_path / "cli-lake")]
+    )
     assert copied.exit_code == 0, copied.output
     assert "every row verified" in copied.output
     env = {"EXPORTWATCH_WAREHOUSE__URL": url}
@@ -346,7 +390,9 @@ def test_warehouse_copy_command_and_sql_on_the_lake(settings, token_client, tmp_
 
 def test_a_lake_password_never_reaches_messages(tmp_path, monkeypatch):
     secret = "PG-pw-5e6f7a8b"
-    location = WarehouseLocation.parse(f"ducklake:postgres:host=127.0.0.1 port=1 user=x password={secret} dbname=nowhere", str(tmp_path))
+    location = WarehouseLocation.parse(
+        f"ducklake:postgres:host=127.0.0.1 port=1 user=x password={secret} dbname=nowhere", str(tmp_path)
+    )
     assert secret not in str(location)
     with pytest.raises(Exception) as raised:
         connect(location)

@@ -33,7 +33,8 @@ def drop_column(name: str):
     def transform(text: str) -> str:
         header, body = rows(text)
         i = header.index(name)
-        return join(header[:i] + header[i + 1:], [r[:i] + r[i + 1:] for r in body])
+        return join(header[:i] + header[i + 1 :], [r[:i] + r[i + 1 :] for r in body])
+
     return transform
 
 
@@ -47,6 +48,7 @@ def set_first(column: str, value: str):
         header, body = rows(text)
         body[0][header.index(column)] = value
         return join(header, body)
+
     return transform
 
 
@@ -85,7 +87,12 @@ CASES = [
     Case("status 22 (parameter adjusted)", (Fault(status_code=22),), "handled"),
     Case("status 98 (too big)", (), "handled"),
     Case("server down for good", times(5, Fault(http_status=503)), "fails", "no usable answer after 5 attempts"),
-    Case("Retry-After beyond the cap", (Fault(http_status=503, headers={"Retry-After": "86400"}),), "fails", "asked to come back in 86400 s"),
+    Case(
+        "Retry-After beyond the cap",
+        (Fault(http_status=503, headers={"Retry-After": "86400"}),),
+        "fails",
+        "asked to come back in 86400 s",
+    ),
     Case(
         "status code not an integer",
         (Fault(body=b'{"Status": {"Code": "Wartung", "Content": "x"}}', headers={"Content-Type": "application/json"}),),
@@ -97,13 +104,25 @@ CASES = [
     Case("status 99 outside a job", (Fault(status_code=99),), "fails", "GENESIS status 99"),
     Case("status 104 (no objects)", (Fault(status_code=104),), "fails", "GENESIS status 104"),
     Case("status -1 (error)", (Fault(status_code=-1),), "fails", "GENESIS status -1"),
-    Case("HTML page with HTTP 200", (Fault(body=b"<!DOCTYPE html><html>Wartung</html>", headers={"Content-Type": "text/html"}),), "fails", "GENESIS answered an HTML page: endpoint moved or maintenance"),
+    Case(
+        "HTML page with HTTP 200",
+        (Fault(body=b"<!DOCTYPE html><html>Wartung</html>", headers={"Content-Type": "text/html"}),),
+        "fails",
+        "GENESIS answered an HTML page: endpoint moved or maintenance",
+    ),
     Case("truncated ZIP", (Fault(truncate_zip=True),), "fails", "the ZIP file is truncated or corrupt"),
     Case("ZIP with no member", (Fault(zip_members=[]),), "fails", "the ZIP holds 0 files"),
-    Case("ZIP with two members", (Fault(zip_members=[("a_flat.csv", b"x"), ("b_flat.csv", b"y")]),), "fails", "the ZIP holds 2 files"),
+    Case(
+        "ZIP with two members",
+        (Fault(zip_members=[("a_flat.csv", b"x"), ("b_flat.csv", b"y")]),),
+        "fails",
+        "the ZIP holds 2 files",
+    ),
     Case("missing column", (Fault(csv_transform=drop_column("value_unit")),), "fails", "column(s) value_unit missing"),
     Case("extra column", (Fault(csv_transform=extra_column),), "handled"),
-    Case("renamed measure code", (Fault(csv_transform=set_first("value_variable_code", "WERTX")),), "fails", "validation failure"),
+    Case(
+        "renamed measure code", (Fault(csv_transform=set_first("value_variable_code", "WERTX")),), "fails", "validation failure"
+    ),
     Case("non-numeric value", (Fault(csv_transform=set_first("value", "12a")),), "fails", "neither a number"),
     Case("negative value", (Fault(csv_transform=set_first("value", "-5")),), "fails", "greater_than_or_equal_to(0)"),
     Case("more than 3 decimals", (Fault(csv_transform=set_first("value", "1,2345")),), "fails", "at most 3 decimals"),
@@ -112,7 +131,12 @@ CASES = [
     Case("month 13", (Fault(csv_transform=set_first("3_variable_attribute_code", "MONAT13")),), "fails", "month_code"),
     Case("Latin-1 instead of UTF-8", (Fault(encoding="latin-1"),), "fails", "not valid UTF-8"),
     Case("header only", (Fault(csv_transform=header_only),), "fails", "header but no rows"),
-    Case("old wide format", (Fault(csv_transform=lambda t: "Statistik_Code;Statistik_Label\n51000;x\n"),), "fails", "old GENESIS format"),
+    Case(
+        "old wide format",
+        (Fault(csv_transform=lambda t: "Statistik_Code;Statistik_Label\n51000;x\n"),),
+        "fails",
+        "old GENESIS format",
+    ),
 ]
 
 
@@ -133,7 +157,9 @@ def test_fault(case, settings, genesis):
     if case.outcome in ("retried", "handled"):
         report = run_update(settings, token_client)
         assert report.status in ("loaded", "unchanged")
-        assert query(settings.warehouse.path, "SELECT status FROM update_runs ORDER BY started_at DESC LIMIT 1") == [(report.status,)]
+        assert query(settings.warehouse.path, "SELECT status FROM update_runs ORDER BY started_at DESC LIMIT 1") == [
+            (report.status,)
+        ]
         if case.outcome == "retried":
             assert len(genesis.state.requests_to("data/tablefile")) == 2, "one failed attempt, one retry"
         return
@@ -144,7 +170,9 @@ def test_fault(case, settings, genesis):
     assert case.message in message
     assert message.startswith(f"{TABLE}: ") and "[request: data/tablefile name=51000-0004" in message
     assert snapshot(settings.warehouse.path) == before, "the data tables are exactly as they were"
-    assert query(settings.warehouse.path, "SELECT status, error FROM update_runs ORDER BY started_at DESC LIMIT 1") == [("failed", message)]
+    assert query(settings.warehouse.path, "SELECT status, error FROM update_runs ORDER BY started_at DESC LIMIT 1") == [
+        ("failed", message)
+    ]
     new_archive = set(settings.warehouse.archive_dir.rglob("*.*")) - archived_before
     assert new_archive, "the raw body is kept for inspection"
     if raised.value.archived:

@@ -163,7 +163,9 @@ def test_read_layout_of_51000_0010_reads_groups_by_code_and_rejects_a_yearly_tab
         with pytest.raises(FlatFileError) as caught:
             read_layout(csv_path, con, context=CONTEXT)
         # it read the flat_file table and found STLAH (group 2) and WAM4 (group 3) by their codes
-        assert con.execute('SELECT DISTINCT "2_variable_code", "3_variable_code" FROM flat_file').fetchall() == [("STLAH", "WAM4")]
+        assert con.execute('SELECT DISTINCT "2_variable_code", "3_variable_code" FROM flat_file').fetchall() == [
+            ("STLAH", "WAM4")
+        ]
         assert con.execute("SELECT count(*) FROM flat_file").fetchone()[0] == 1572
     finally:
         con.close()
@@ -209,14 +211,19 @@ def recorded_as_51000_0004(tmp_path: Path, language: str, *, monat_position: int
     month_label = "Januar" if language == "de" else "January"
     out = []
     for fields in rows:
-        groups = [fields[len(BASE) + 4 * i: len(BASE) + 4 * (i + 1)] for i in range(n_groups)]
+        groups = [fields[len(BASE) + 4 * i : len(BASE) + 4 * (i + 1)] for i in range(n_groups)]
         groups = [g for g in groups if g[0] != "WAM4"]
         assert [g[0] for g in groups] == ["DINSG", "STLAH"]
         groups.insert(monat_position - 1, ["MONAT", "Monate", "MONAT01", month_label])
         out.append(fields[: len(BASE)] + [f for g in groups for f in g] + fields[tail_start:])
     new_header = list(header[: len(BASE)])
     for i in range(1, n_groups + 1):
-        new_header += [f"{i}_variable_code", f"{i}_variable_label", f"{i}_variable_attribute_code", f"{i}_variable_attribute_label"]
+        new_header += [
+            f"{i}_variable_code",
+            f"{i}_variable_label",
+            f"{i}_variable_attribute_code",
+            f"{i}_variable_attribute_label",
+        ]
     new_header += header[tail_start:]
     text = join_lines(new_header, out)
     return write_csv(tmp_path, text, name=f"{language}-{monat_position}.csv"), text
@@ -311,7 +318,7 @@ def test_old_wide_format_is_named(tmp_path):
 def test_missing_required_column(tmp_path, column):
     header, rows = split_lines(generated())
     i = header.index(column)
-    text = join_lines(header[:i] + header[i + 1:], [r[:i] + r[i + 1:] for r in rows])
+    text = join_lines(header[:i] + header[i + 1 :], [r[:i] + r[i + 1 :] for r in rows])
     with pytest.raises(FlatFileError, match=rf"column\(s\) {column} missing"):
         stage(tmp_path, write_csv(tmp_path, text))
 
@@ -319,7 +326,7 @@ def test_missing_required_column(tmp_path, column):
 def test_missing_attribute_column_of_a_group(tmp_path):
     header, rows = split_lines(generated())
     i = header.index("3_variable_attribute_code")
-    text = join_lines(header[:i] + header[i + 1:], [r[:i] + r[i + 1:] for r in rows])
+    text = join_lines(header[:i] + header[i + 1 :], [r[:i] + r[i + 1 :] for r in rows])
     with pytest.raises(FlatFileError, match="3_variable_attribute_code missing"):
         stage(tmp_path, write_csv(tmp_path, text))
 
@@ -372,9 +379,11 @@ def test_zip_entry_claiming_no_data_with_the_crc_of_none_is_rejected_as_corrupt(
     path = zip_of(tmp_path, [("a_flat.csv", generated().encode("utf-8-sig"))])
     data = bytearray(path.read_bytes())
     directory = int.from_bytes(data[-6:-2], "little")  # the end record's offset of the central directory
-    data[directory + 16: directory + 24] = bytes(8)  # CRC-32 and compressed size
+    data[directory + 16 : directory + 24] = bytes(8)  # CRC-32 and compressed size
     path.write_bytes(bytes(data))
-    with pytest.raises(FlatFileError, match=r"the ZIP file is truncated or corrupt \(its file should unpack to \d+ bytes, it gave 0\)"):
+    with pytest.raises(
+        FlatFileError, match=r"the ZIP file is truncated or corrupt \(its file should unpack to \d+ bytes, it gave 0\)"
+    ):
         extract_flat_csv(path, tmp_path / "work", name="x", context=CONTEXT)
 
 
@@ -384,7 +393,7 @@ def test_zip_member_whose_name_starts_with_a_nul_byte_is_named_in_the_error(tmp_
     path = zip_of(tmp_path, [("a_flat.csv", generated().encode("utf-8-sig"))])
     data = path.read_bytes()
     directory = int.from_bytes(data[-6:-2], "little")
-    path.write_bytes(data[: directory + 46] + b"\x00" + data[directory + 47:])  # the first byte of the name
+    path.write_bytes(data[: directory + 46] + b"\x00" + data[directory + 47 :])  # the first byte of the name
     with pytest.raises(FlatFileError, match=r"the ZIP holds '', not a \*_flat.csv file"):
         extract_flat_csv(path, tmp_path / "work", name="x", context=CONTEXT)
 
@@ -482,7 +491,10 @@ def value_cases(error: ValidationFailed, language: str = "de") -> list[str]:
         c["failure_case"]
         for c in error.failure_cases
         if c["column_name"] == "value"
-        and (c["check_name"] == f"number_or_symbol_{language}" or ("neither a number" in c["check_name"] and decimal in c["check_name"]))
+        and (
+            c["check_name"] == f"number_or_symbol_{language}"
+            or ("neither a number" in c["check_name"] and decimal in c["check_name"])
+        )
     ]
 
 
@@ -551,7 +563,8 @@ def test_unit_not_matching_the_measure(tmp_path, language, unit):
     assert rows[0][header.index("value_variable_code")] == "WERTA"
     error = failing(tmp_path, set_field(text, "value_unit", unit), language)
     found = [
-        c for c in error.failure_cases
+        c
+        for c in error.failure_cases
         if c["check_name"] == "unit_matches_measure" or "value_unit does not match the measure" in c["check_name"]
     ]
     assert found, error.failure_cases

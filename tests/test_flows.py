@@ -42,7 +42,9 @@ def test_an_unchanged_run_says_so(prefect_harness, flow_env, settings, genesis, 
     reader_copy = tmp_path / "data" / "snapshot.duckdb"
     monkeypatch.setenv("EXPORTWATCH_WAREHOUSE__SNAPSHOT_PATH", str(reader_copy))
     update_trade()
-    assert query(reader_copy, "SELECT count(*) FROM observations") == query(settings.warehouse.path, "SELECT count(*) FROM observations")
+    assert query(reader_copy, "SELECT count(*) FROM observations") == query(
+        settings.warehouse.path, "SELECT count(*) FROM observations"
+    )
     assert update_trade()["status"] == "unchanged"
     assert "# exportwatch update: unchanged" in latest_artifact()
 
@@ -64,7 +66,9 @@ def test_backfill_loads_exactly_the_years_asked(prefect_harness, flow_env, setti
     assert all("stand" not in r.form for r in genesis.state.requests_to("data/tablefile"))
 
 
-def test_a_failing_run_notifies_the_channels_without_their_secrets(prefect_harness, flow_env, settings, genesis, receiver, monkeypatch):
+def test_a_failing_run_notifies_the_channels_without_their_secrets(
+    prefect_harness, flow_env, settings, genesis, receiver, monkeypatch
+):
     secret_channel = f"{receiver.url}?:token=ch4nnel-S3CRET-abc"  # an Apprise URL whose query holds a token
     monkeypatch.setenv("EXPORTWATCH_ALERTS__CHANNELS", json.dumps([secret_channel]))
     genesis.state.add_fault(Fault(status_code=-1))
@@ -78,7 +82,9 @@ def test_a_failing_run_notifies_the_channels_without_their_secrets(prefect_harne
     assert "kein Datenquader" in notice["message"] and "51000-0004" in notice["message"]
 
 
-def test_alerts_are_raised_in_the_flow_and_listed_in_the_artifact(prefect_harness, flow_env, settings, genesis, receiver, monkeypatch):
+def test_alerts_are_raised_in_the_flow_and_listed_in_the_artifact(
+    prefect_harness, flow_env, settings, genesis, receiver, monkeypatch
+):
     monkeypatch.setenv("EXPORTWATCH_ALERTS__CHANNELS", json.dumps([receiver.url]))
     update_trade()  # first load: the russia-exports-yoy default rule (-20 %) sees the 2022 drop as history
     genesis.state.revise(TABLE, RU, 2026, 9, "WERTA", Decimal("10"), updated_at=datetime(2099, 1, 1))

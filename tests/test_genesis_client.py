@@ -36,7 +36,9 @@ from tests.support import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER, recor
 SECRETS = (TOKEN, USER, PASSWORD)
 
 
-def make_request(startyear: int = 2024, endyear: int = 2025, countries=(RU, KG), measures=("WERTA", "WERTE"), language="de") -> TableRequest:
+def make_request(
+    startyear: int = 2024, endyear: int = 2025, countries=(RU, KG), measures=("WERTA", "WERTE"), language="de"
+) -> TableRequest:
     return TableRequest(TABLE, tuple(countries), tuple(measures), startyear, endyear, language)
 
 
@@ -123,7 +125,10 @@ def test_user_and_password_travel_in_their_headers(genesis, user_client):
 
 def test_base_url_without_trailing_slash_still_posts_to_service_and_method(genesis, settings, tmp_path):
     client = GenesisClient(
-        genesis.base_url.rstrip("/"), Credentials(TOKEN, ""), ResponseArchive(tmp_path / "raw"), retry=RetryPolicy(backoff_seconds=0.01)
+        genesis.base_url.rstrip("/"),
+        Credentials(TOKEN, ""),
+        ResponseArchive(tmp_path / "raw"),
+        retry=RetryPolicy(backoff_seconds=0.01),
     )
     try:
         assert client.base_url == genesis.base_url
@@ -370,17 +375,31 @@ def test_consecutive_503_until_attempts_run_out(genesis, settings, token_client)
 
 
 NON_RETRYABLE = {
-    "status-90": (Fault(status_code=90), GenesisStatusError, ["GENESIS status 90", "Die angeforderte Tabelle ist nicht vorhanden", "selection"]),
+    "status-90": (
+        Fault(status_code=90),
+        GenesisStatusError,
+        ["GENESIS status 90", "Die angeforderte Tabelle ist nicht vorhanden", "selection"],
+    ),
     "status-104": (Fault(status_code=104), GenesisStatusError, ["GENESIS status 104", "selection"]),
     "status-12": (Fault(status_code=12), GenesisStatusError, ["GENESIS status 12", "nicht berechtigt", "credentials"]),
-    "status--1": (Fault(status_code=-1), GenesisStatusError, ["GENESIS status -1", "Für die Teiltabelle wurde kein Datenquader gefunden!"]),
+    "status--1": (
+        Fault(status_code=-1),
+        GenesisStatusError,
+        ["GENESIS status -1", "Für die Teiltabelle wurde kein Datenquader gefunden!"],
+    ),
     "html-200": (
-        Fault(body=b"<!DOCTYPE html><html><body>Wartungsarbeiten</body></html>", headers={"Content-Type": "text/html;charset=UTF-8"}),
+        Fault(
+            body=b"<!DOCTYPE html><html><body>Wartungsarbeiten</body></html>", headers={"Content-Type": "text/html;charset=UTF-8"}
+        ),
         GenesisError,
         ["GENESIS answered an HTML page: endpoint moved or maintenance", "api_url"],
     ),
     "http-404": (Fault(http_status=404), GenesisError, ["GENESIS answered HTTP 404", "api_url"]),
-    "http-301": (Fault(http_status=301, headers={"Location": "https://genesis.destatis.de/"}), GenesisError, ["GENESIS answered HTTP 301"]),
+    "http-301": (
+        Fault(http_status=301, headers={"Location": "https://genesis.destatis.de/"}),
+        GenesisError,
+        ["GENESIS answered HTTP 301"],
+    ),
 }
 
 
@@ -519,16 +538,25 @@ def test_user_runs_a_background_job_for_a_too_big_request(genesis, user_client):
 
 def test_real_recorded_job_exchange_is_followed(genesis, user_client):
     folder = "12531-0043"
-    bodies = {name: recording(folder, name).read_bytes() for name in (
-        "001-data-tablefile.json", "002-data-tablefile.json", "003-catalogue-results.json",
-        "004-catalogue-results.json", "408-catalogue-results.json", "409-data-resultfile.zip",
-    )}
+    bodies = {
+        name: recording(folder, name).read_bytes()
+        for name in (
+            "001-data-tablefile.json",
+            "002-data-tablefile.json",
+            "003-catalogue-results.json",
+            "004-catalogue-results.json",
+            "408-catalogue-results.json",
+            "409-data-resultfile.zip",
+        )
+    }
     json_type = {"Content-Type": "application/json;charset=UTF-8"}
     for name in ("001-data-tablefile.json", "002-data-tablefile.json"):
         genesis.state.add_fault(Fault(endpoint="data/tablefile", body=bodies[name], headers=json_type))
     for name in ("003-catalogue-results.json", "004-catalogue-results.json", "408-catalogue-results.json"):
         genesis.state.add_fault(Fault(endpoint="catalogue/results", body=bodies[name], headers=json_type))
-    genesis.state.add_fault(Fault(endpoint="data/resultfile", body=bodies["409-data-resultfile.zip"], headers={"Content-Type": "application/zip"}))
+    genesis.state.add_fault(
+        Fault(endpoint="data/resultfile", body=bodies["409-data-resultfile.zip"], headers={"Content-Type": "application/zip"})
+    )
     request = TableRequest("12531-0043", (RU,), ("WERTA",), 2024, 2024)
     outcome = fetch_table(user_client, request)
     (response,) = outcome.responses
@@ -695,7 +723,14 @@ def test_credentials_from_env_user_without_password_is_an_error(password):
 
 @pytest.mark.parametrize("credentials", [Credentials(TOKEN, ""), Credentials(USER, PASSWORD)])
 def test_credentials_never_show_the_secret(credentials):
-    shown = [repr(credentials), str(credentials), f"{credentials}", f"{credentials!r}", repr([credentials]), repr({"c": credentials})]
+    shown = [
+        repr(credentials),
+        str(credentials),
+        f"{credentials}",
+        f"{credentials!r}",
+        repr([credentials]),
+        repr({"c": credentials}),
+    ]
     for text in shown:
         for secret in SECRETS:
             assert secret not in text
@@ -813,7 +848,9 @@ def test_goods_tables_send_the_goods_variable_and_plan_with_the_goods_count():
 
 
 def test_all_goods_are_planned_with_the_estimate_and_left_to_a_job_when_still_too_big():
-    template = TableRequest("51000-0012", (RU,), ("WERTA", "WERTE"), 0, 0, goods_variable="WAM8", goods=("*",), goods_estimate=10_000)
+    template = TableRequest(
+        "51000-0012", (RU,), ("WERTA", "WERTE"), 0, 0, goods_variable="WAM8", goods=("*",), goods_estimate=10_000
+    )
     requests = plan_years(template, 2024, 2024, value_limit=40_000)
     # 10,000 goods x 12 months is above the limit even for one measure; "*" cannot be cut further
     assert [(r.measures, r.values) for r in requests] == [(("WERTA",), 120_000), (("WERTE",), 120_000)]

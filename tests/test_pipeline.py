@@ -50,7 +50,9 @@ def test_monthly_trade_equals_what_the_server_served_in_eur(settings, genesis, t
             prev = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
             before = series_value(country, prev.year, prev.month, measure)
             assert mom == pytest.approx(float(100 * (thousands - before) / before))
-    ru_march_2022 = query(settings.warehouse.path, "SELECT country_iso2, country_name FROM monthly_trade WHERE country_code = ? LIMIT 1", [RU])
+    ru_march_2022 = query(
+        settings.warehouse.path, "SELECT country_iso2, country_name FROM monthly_trade WHERE country_code = ? LIMIT 1", [RU]
+    )
     assert ru_march_2022 == [("RU", "Russian Federation (since 05/1992)")]
 
 
@@ -100,15 +102,29 @@ def test_a_revision_keeps_both_vintages(settings, genesis, token_client):
         [RU],
     )
     assert vintages == [(series_value(RU, 2025, 3, "WERTA") * 1000, False), (Decimal("123456500"), True)]
-    current = query(settings.warehouse.path, "SELECT value_eur, last_revised_at IS NOT NULL FROM monthly_trade WHERE country_code = ? AND flow = 'export' AND month = DATE '2025-03-01'", [RU])
+    current = query(
+        settings.warehouse.path,
+        "SELECT value_eur, last_revised_at IS NOT NULL FROM monthly_trade WHERE country_code = ? AND flow = 'export' AND month = DATE '2025-03-01'",
+        [RU],
+    )
     assert current == [(Decimal("123456500"), True)]
-    as_of = query(settings.warehouse.path, "SELECT value_eur FROM monthly_trade_as_of(?) WHERE country_code = ? AND flow = 'export' AND month = DATE '2025-03-01'", [first_load, RU])
+    as_of = query(
+        settings.warehouse.path,
+        "SELECT value_eur FROM monthly_trade_as_of(?) WHERE country_code = ? AND flow = 'export' AND month = DATE '2025-03-01'",
+        [first_load, RU],
+    )
     assert as_of == [(series_value(RU, 2025, 3, "WERTA") * 1000,)]
     revisions = query(settings.warehouse.path, "SELECT country_code, flow, month, old_value, new_value FROM revisions")
     assert revisions == [(RU, "export", date(2025, 3, 1), series_value(RU, 2025, 3, "WERTA") * 1000, Decimal("123456500"))]
     # the year after sees the revised value as its base
-    march_2026 = query(settings.warehouse.path, "SELECT yoy_pct FROM monthly_trade WHERE country_code = ? AND flow = 'export' AND month = DATE '2026-03-01'", [RU])[0][0]
-    assert march_2026 == pytest.approx(float(100 * (series_value(RU, 2026, 3, "WERTA") * 1000 - Decimal("123456500")) / Decimal("123456500")))
+    march_2026 = query(
+        settings.warehouse.path,
+        "SELECT yoy_pct FROM monthly_trade WHERE country_code = ? AND flow = 'export' AND month = DATE '2026-03-01'",
+        [RU],
+    )[0][0]
+    assert march_2026 == pytest.approx(
+        float(100 * (series_value(RU, 2026, 3, "WERTA") * 1000 - Decimal("123456500")) / Decimal("123456500"))
+    )
 
 
 def test_symbols_are_kept_and_dash_is_zero(settings, genesis, token_client):
@@ -118,8 +134,16 @@ def test_symbols_are_kept_and_dash_is_zero(settings, genesis, token_client):
 
     run_update(settings, token_client)
 
-    rows = query(settings.warehouse.path, "SELECT month, measure, value, symbol FROM observations WHERE country_code = ? AND symbol IS NOT NULL ORDER BY month", [KG])
-    assert rows == [(date(2024, 5, 1), "WERTA", Decimal(0), "-"), (date(2024, 6, 1), "WERTA", None, "."), (date(2026, 9, 1), "WERTE", None, "...")]
+    rows = query(
+        settings.warehouse.path,
+        "SELECT month, measure, value, symbol FROM observations WHERE country_code = ? AND symbol IS NOT NULL ORDER BY month",
+        [KG],
+    )
+    assert rows == [
+        (date(2024, 5, 1), "WERTA", Decimal(0), "-"),
+        (date(2024, 6, 1), "WERTA", None, "."),
+        (date(2026, 9, 1), "WERTE", None, "..."),
+    ]
 
 
 @pytest.mark.parametrize("credentials", ["token_client", "user_client"])
@@ -147,7 +171,10 @@ def test_since_fetches_older_years_once_and_then_sends_stand(settings, genesis, 
     extended = run_update(settings, token_client, since=2019)
 
     requests = genesis.state.requests_to("data/tablefile")
-    assert sorted((r.form["startyear"], r.form["endyear"], "stand" in r.form) for r in requests) == [("2019", "2020", False), ("2021", str(datetime.now().year), True)]
+    assert sorted((r.form["startyear"], r.form["endyear"], "stand" in r.form) for r in requests) == [
+        ("2019", "2020", False),
+        ("2021", str(datetime.now().year), True),
+    ]
     assert extended.rows_inserted == len([o for o in make_observations() if o.year < 2021])
     before = snapshot(settings.warehouse.path, ALL_TABLES)
     for since in (2019, None):  # again with --since, and a scheduled run: the same single request
@@ -209,9 +236,17 @@ FAILURES = {
     "no matching selection (104)": (Fault(status_code=104), GenesisStatusError, "selection"),
     "not authorised (12)": (Fault(status_code=12), GenesisStatusError, "nicht berechtigt"),
     "generic error (-1)": (Fault(status_code=-1), GenesisStatusError, "kein Datenquader"),
-    "HTML page": (Fault(body=b"<!DOCTYPE html><html>Wartung</html>", headers={"Content-Type": "text/html"}), GenesisError, "HTML page"),
+    "HTML page": (
+        Fault(body=b"<!DOCTYPE html><html>Wartung</html>", headers={"Content-Type": "text/html"}),
+        GenesisError,
+        "HTML page",
+    ),
     "server down": (None, GenesisTransportError, "attempts"),
-    "old wide format": (Fault(csv_transform=lambda t: "Statistik_Code;Statistik_Label\n51000;x\n"), FlatFileError, "old GENESIS format"),
+    "old wide format": (
+        Fault(csv_transform=lambda t: "Statistik_Code;Statistik_Label\n51000;x\n"),
+        FlatFileError,
+        "old GENESIS format",
+    ),
     "non-numeric value": (Fault(csv_transform=lambda t: t.replace(",125;", ",1x5;", 1)), ValidationFailed, "neither a number"),
 }
 
@@ -250,7 +285,9 @@ def test_a_failure_leaves_the_data_tables_unchanged(settings, genesis, token_cli
 def test_extra_tables_are_planned_with_their_goods_and_own_first_year(settings):
     from flows.config import TableSettings
 
-    settings.tables = [TableSettings(table="51000-0012", goods_variable="WAM4", goods=["WA8703", "WA8708"], countries=["KG"], since=2025)]
+    settings.tables = [
+        TableSettings(table="51000-0012", goods_variable="WAM4", goods=["WA8703", "WA8708"], countries=["KG"], since=2025)
+    ]
 
     plan = plan_update(settings, today=date(2026, 11, 24))
 
@@ -272,7 +309,9 @@ def test_a_goods_table_loads_with_goods_codes_beside_the_country_totals(settings
         for month in range(1, 13)
     ]
     genesis.state.set_table("51000-0012", goods_rows, updated_at=datetime(2026, 1, 1))
-    settings.tables = [TableSettings(table="51000-0012", goods_variable="WAM4", goods=["WA8703", "WA8708"], measures=["WERTA"], since=2025)]
+    settings.tables = [
+        TableSettings(table="51000-0012", goods_variable="WAM4", goods=["WA8703", "WA8708"], measures=["WERTA"], since=2025)
+    ]
 
     run_update(settings, token_client)
 

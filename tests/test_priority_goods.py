@@ -56,7 +56,9 @@ def served_rows(last: tuple[int, int]) -> list[Observation]:
                         continue  # not in the table yet
                     for measure in measures:
                         value = "..." if (year, month) > last else served_value(country, good.hs6, year, month, measure)
-                        rows.append(Observation(country, year, month, measure, value, "p" if year == 2026 else "", f"WA{good.hs6}"))
+                        rows.append(
+                            Observation(country, year, month, measure, value, "p" if year == 2026 else "", f"WA{good.hs6}")
+                        )
     return rows
 
 
@@ -95,7 +97,9 @@ def index_2021(series: dict[date, Decimal | None], month: date) -> float | None:
 
 
 def close(a, b) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None and abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b))))
+    return (a is None and b is None) or (
+        a is not None and b is not None and abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+    )
 
 
 def test_requests_select_exactly_the_listed_goods_and_countries_below_the_dialog_limit(settings):
@@ -105,7 +109,13 @@ def test_requests_select_exactly_the_listed_goods_and_countries_below_the_dialog
     assert len(GOODS) == 50
     assert requests and all(r.values <= 40_000 for r in requests)
     # 12 countries x 2 flows x 50 goods x 12 months = 14,400 values a year: two years a request.
-    assert sorted((r.startyear, r.endyear) for r in requests) == [(2019, 2019), (2020, 2021), (2022, 2023), (2024, 2025), (2026, 2026)]
+    assert sorted((r.startyear, r.endyear) for r in requests) == [
+        (2019, 2019),
+        (2020, 2021),
+        (2022, 2023),
+        (2024, 2025),
+        (2026, 2026),
+    ]
     for r in requests:
         form = r.form()
         assert (form["classifyingvariable2"], form["classifyingkey2"]) == ("WAM6", ",".join(f"WA{g.hs6}" for g in GOODS))
@@ -151,7 +161,9 @@ def test_views_hold_exactly_what_was_served_with_index_and_tier_sums(chpl, genes
                 unknown.add((country, flow, tier, month))
             sums[(ISO[country], flow, tier)][month] += value or 0
     summary = query(db, "SELECT country_iso2, flow, tier, month, value_eur, index_2021 FROM priority_goods_summary")
-    assert len(summary) == sum(len(s) for s in sums.values()) and len(summary) == 4 * 7 * 83  # 4 series, 6 tiers + all, 80 + 3 months
+    assert (
+        len(summary) == sum(len(s) for s in sums.values()) and len(summary) == 4 * 7 * 83
+    )  # 4 series, 6 tiers + all, 80 + 3 months
     for iso, flow, tier, month, value, index in summary:
         code = next(c for c, i in ISO.items() if i == iso)
         series = {m: (None if (code, flow, tier, m) in unknown else v) for m, v in sums[(iso, flow, tier)].items()}
@@ -159,9 +171,9 @@ def test_views_hold_exactly_what_was_served_with_index_and_tier_sums(chpl, genes
         assert close(index, index_2021(series, month)), (iso, flow, tier, month, index)
 
     # Kyrgyzstan's tier-1 chips: twice the 2021 level since 2022.
-    assert query(db, "SELECT index_2021 FROM priority_goods_summary WHERE country_iso2 = 'KG' AND tier = '1' AND month = DATE '2026-08-01'") == [
-        (200.0,)
-    ]
+    assert query(
+        db, "SELECT index_2021 FROM priority_goods_summary WHERE country_iso2 = 'KG' AND tier = '1' AND month = DATE '2026-08-01'"
+    ) == [(200.0,)]
 
 
 @pytest.mark.slow
@@ -169,25 +181,33 @@ def test_a_code_before_its_hs_edition_is_null_not_zero(chpl, genesis, token_clie
     run_update(chpl, token_client)
     db = chpl.warehouse.path
     # GENESIS said '-' (stored as 0 in observations, as for every table) ...
-    assert query(db, "SELECT DISTINCT value, symbol FROM observations WHERE goods_code = 'WA854800' AND month < DATE '2022-01-01'") == [
-        (Decimal(0), "-")
-    ]
+    assert query(
+        db, "SELECT DISTINCT value, symbol FROM observations WHERE goods_code = 'WA854800' AND month < DATE '2022-01-01'"
+    ) == [(Decimal(0), "-")]
     # ... but the code did not exist: not applicable.
-    before = query(db, "SELECT DISTINCT value_eur, yoy_pct, index_2021 FROM priority_goods_trade WHERE hs6 = '854800' AND month < DATE '2022-01-01'")
+    before = query(
+        db,
+        "SELECT DISTINCT value_eur, yoy_pct, index_2021 FROM priority_goods_trade WHERE hs6 = '854800' AND month < DATE '2022-01-01'",
+    )
     assert before == [(None, None, None)]
-    after = query(db, "SELECT count(*), count(value_eur) FROM priority_goods_trade WHERE hs6 = '854800' AND month = DATE '2022-01-01'")
+    after = query(
+        db, "SELECT count(*), count(value_eur) FROM priority_goods_trade WHERE hs6 = '854800' AND month = DATE '2022-01-01'"
+    )
     assert after == [(4, 4)]
     # Tier 2 sums in 2021 are the other four goods, not NULL: a good that did not exist is not unknown.
-    assert query(db, "SELECT value_eur IS NOT NULL FROM priority_goods_summary WHERE country_iso2 = 'KG' AND tier = '2' AND month = DATE '2021-05-01'") == [
-        (True,)
-    ]
+    assert query(
+        db,
+        "SELECT value_eur IS NOT NULL FROM priority_goods_summary WHERE country_iso2 = 'KG' AND tier = '2' AND month = DATE '2021-05-01'",
+    ) == [(True,)]
 
 
 @pytest.mark.slow
 def test_the_views_as_of_a_timestamp_show_the_state_before_a_revision(chpl, genesis, token_client):
     run_update(chpl, token_client)
     first = query(chpl.warehouse.path, "SELECT max(valid_from) FROM observations")[0][0]
-    genesis.state.revise(GOODS_TABLE, KG, 2026, 8, "WERTA", Decimal(5000), "p", goods_code="WA854231", updated_at=datetime(2099, 1, 1))
+    genesis.state.revise(
+        GOODS_TABLE, KG, 2026, 8, "WERTA", Decimal(5000), "p", goods_code="WA854231", updated_at=datetime(2099, 1, 1)
+    )
     run_update(chpl, token_client)
     select = "SELECT value_eur FROM {} WHERE country_iso2 = 'KG' AND flow = 'export' AND {} AND month = DATE '2026-08-01'"
     db = chpl.warehouse.path
@@ -221,13 +241,31 @@ def test_priority_goods_and_the_views_are_in_the_data_dictionary(chpl):
         ).fetchall()
     )
     assert [c.split(".")[1] for c in comments if c.startswith("priority_goods_trade.")] == [
-        "table_code", "country_code", "country_iso2", "country_name", "flow", "hs6", "tier", "month", "value_eur", "yoy_pct", "index_2021"
+        "table_code",
+        "country_code",
+        "country_iso2",
+        "country_name",
+        "flow",
+        "hs6",
+        "tier",
+        "month",
+        "value_eur",
+        "yoy_pct",
+        "index_2021",
     ]
     assert [c.split(".")[1] for c in comments if c.startswith("priority_goods_summary.")] == [
-        "country_iso2", "flow", "tier", "month", "value_eur", "yoy_pct", "index_2021"
+        "country_iso2",
+        "flow",
+        "tier",
+        "month",
+        "value_eur",
+        "yoy_pct",
+        "index_2021",
     ]
     assert all(comments.values())
-    assert con.execute("SELECT count(*), count(DISTINCT hs6), min(list_version) FROM priority_goods").fetchall() == [(50, 50, "2024-02-23")]
+    assert con.execute("SELECT count(*), count(DISTINCT hs6), min(list_version) FROM priority_goods").fetchall() == [
+        (50, 50, "2024-02-23")
+    ]
 
 
 # -- alerts ---------------------------------------------------------------------------------------
@@ -272,13 +310,18 @@ def test_the_above_rule_raises_crossed_once_and_cleared_after_a_revision(chpl, g
         "(rule chips-to-kyrgyzstan: ≥ 300), first publication."
     ]
     assert [m["title"] for m in receiver.messages] == ["exportwatch: exports of CHPL tier 1 to KG 2026-09 above threshold"]
-    assert "FROM priority_goods_summary WHERE country_iso2 = 'KG' AND flow = 'export' AND tier = '1'" in receiver.messages[0]["message"]
+    assert (
+        "FROM priority_goods_summary WHERE country_iso2 = 'KG' AND flow = 'export' AND tier = '1'"
+        in receiver.messages[0]["message"]
+    )
 
     run_update(chpl, token_client)  # nothing new: nothing raised again
     assert process_alerts(chpl).raised == [] and len(alerts()) == 1
 
     # A revision brings the processors back to their 2021 level: 1,000 + 4 x 300 = 2,200 = index 169.
-    genesis.state.revise(GOODS_TABLE, KG, 2026, 9, "WERTA", Decimal(1000), "p", goods_code="WA854231", updated_at=datetime(2099, 2, 1))
+    genesis.state.revise(
+        GOODS_TABLE, KG, 2026, 9, "WERTA", Decimal(1000), "p", goods_code="WA854231", updated_at=datetime(2099, 2, 1)
+    )
     run_update(chpl, token_client)
     outcome = process_alerts(chpl)
     assert alerts()[1:] == [(date(2026, 9, 1), "cleared", "index_2021", round(100 * 2200 / 1300, 6), 300.0)]
@@ -296,7 +339,9 @@ def test_rule_fields_are_checked_and_old_rules_keep_their_fingerprint():
     # The fingerprint as computed before direction/scope/tier/hs6 existed (stored alert state keeps it).
     before = {"name": "r", "countries": ["RU"], "flow": "export", "metric": "yoy_pct", "threshold": -20.0, "consecutive": 1}
     assert old.fingerprint == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
-    assert AlertRule(name="r", countries=["RU"], metric="yoy_pct", threshold=-20, direction="above").fingerprint != old.fingerprint
+    assert (
+        AlertRule(name="r", countries=["RU"], metric="yoy_pct", threshold=-20, direction="above").fingerprint != old.fingerprint
+    )
     for bad, message in [
         (dict(tier="1"), 'tier and hs6 need scope = "priority_goods"'),
         (dict(scope="priority_goods", tier="5"), "unknown tier '5'; the list has tiers 1, 2, 3.A, 3.B, 4.A, 4.B"),
@@ -317,7 +362,7 @@ def test_a_below_rule_on_one_good_fires_on_its_index(chpl, genesis, token_client
         AlertRule(name="ru-cpu", scope="priority_goods", hs6="854231", countries=["RU"], metric="index_2021", threshold=20)
     ]
     process_alerts(chpl)
-    months = [m for m, in query(chpl.warehouse.path, "SELECT month FROM alerts WHERE kind = 'historical' ORDER BY month")]
+    months = [m for (m,) in query(chpl.warehouse.path, "SELECT month FROM alerts WHERE kind = 'historical' ORDER BY month")]
     expected = expected_trade(LAST_MONTH)
     series = {m: v for (c, f, h, m), v in expected.items() if (c, f, h) == (RU, "export", "854231")}
     assert months == sorted(m for m in series if (i := index_2021(series, m)) is not None and i <= 20)
@@ -363,12 +408,17 @@ def test_the_report_section_shows_the_tier_chart_and_the_ten_largest_increases(c
     from tests.test_report import Page, decode_png
 
     run_update(chpl, token_client)
-    chpl.alerts.rules = [AlertRule(name="ru-cpu", scope="priority_goods", hs6="854231", countries=["RU"], metric="index_2021", threshold=20)]
+    chpl.alerts.rules = [
+        AlertRule(name="ru-cpu", scope="priority_goods", hs6="854231", countries=["RU"], metric="index_2021", threshold=20)
+    ]
     assert process_alerts(chpl).raised  # Russia's processors since March 2022 ...
     result = build_report(chpl, tmp_path / "report", "RU")
     assert result.data.alerts == []  # ... are not markers on the chart of Russia's total exports
     page = Page(result.index.read_text(encoding="utf-8"))
-    assert "priority_goods.png" in page.refs and decode_png((tmp_path / "report" / "priority_goods.png").read_bytes()) == (1920, 960)
+    assert "priority_goods.png" in page.refs and decode_png((tmp_path / "report" / "priority_goods.png").read_bytes()) == (
+        1920,
+        960,
+    )
     assert {g["country_group"] for g in result.data.priority_groups} == {"sanctioned", "others"}
     assert result.data.priority_group_names == {"sanctioned": "RU + BY", "others": "1 other country"}
 
@@ -423,6 +473,6 @@ def test_a_new_list_version_is_a_data_change(tmp_path, monkeypatch):
     (seeds / "priority_goods.csv").write_text("\n".join(later) + "\n", encoding="utf-8")
     applied = migrate_module.migrate(con)
     assert [name.split("@")[0] for name in applied] == ["seeds/priority_goods"]
-    assert con.execute("SELECT count(*), min(list_version), count(*) FILTER (WHERE hs6 = '854231') FROM priority_goods").fetchall() == [
-        (49, "2025-01-01", 0)
-    ]
+    assert con.execute(
+        "SELECT count(*), min(list_version), count(*) FILTER (WHERE hs6 = '854231') FROM priority_goods"
+    ).fetchall() == [(49, "2025-01-01", 0)]

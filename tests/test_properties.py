@@ -90,7 +90,7 @@ def recorded_as_51000_0004(language: str) -> bytes:
     month_label = "Januar" if language == "de" else "January"
     out = []
     for fields in rows:
-        groups = [fields[len(BASE) + 4 * i: len(BASE) + 4 * (i + 1)] for i in range(3)]
+        groups = [fields[len(BASE) + 4 * i : len(BASE) + 4 * (i + 1)] for i in range(3)]
         groups = [g for g in groups if g[0] != "WAM4"] + [["MONAT", "Monate", "MONAT01", month_label]]
         assert [g[0] for g in groups] == ["DINSG", "STLAH", "MONAT"]
         out.append(fields[: len(BASE)] + [f for g in groups for f in g] + fields[tail:])
@@ -139,7 +139,7 @@ class Lines:
     @classmethod
     def of(cls, data: bytes) -> "Lines":
         bom = data.startswith(BOM)
-        body = data[len(BOM):] if bom else data
+        body = data[len(BOM) :] if bom else data
         eol = b"\r\n" if b"\r\n" in body else b"\n"
         final_eol = body.endswith(eol)
         lines = body.split(eol)
@@ -191,7 +191,7 @@ def drop_column(data: bytes, column: str | int) -> bytes:
     f = Lines.of(data)
     header, rows = f.table()
     i = _column(header, column)
-    return f.set_table(header[:i] + header[i + 1:], [r[:i] + r[i + 1:] for r in rows])
+    return f.set_table(header[:i] + header[i + 1 :], [r[:i] + r[i + 1 :] for r in rows])
 
 
 def duplicate_column(data: bytes, column: str | int) -> bytes:
@@ -223,7 +223,7 @@ def delete_rows(data: bytes, start: int, count: int) -> bytes:
     f = Lines.of(data)
     if len(f.lines) > 1:
         first = 1 + start % (len(f.lines) - 1)
-        del f.lines[first: first + count]
+        del f.lines[first : first + count]
     return f.bytes()
 
 
@@ -256,7 +256,7 @@ def cr_only(data: bytes) -> bytes:
 
 
 def remove_bom(data: bytes) -> bytes:
-    return data[len(BOM):] if data.startswith(BOM) else data
+    return data[len(BOM) :] if data.startswith(BOM) else data
 
 
 def double_bom(data: bytes) -> bytes:
@@ -309,9 +309,26 @@ def add_column(data: bytes, at: int, name: bytes, value: bytes) -> bytes:
 MUTATORS = {
     fn.__name__: fn
     for fn in (
-        set_field, set_column, drop_column, duplicate_column, swap_columns, rename_column, delete_rows, duplicate_row,
-        truncate, insert_bytes, crlf, cr_only, remove_bom, double_bom, latin1, empty, header_only, shuffle_rows,
-        quote_fields, add_column,
+        set_field,
+        set_column,
+        drop_column,
+        duplicate_column,
+        swap_columns,
+        rename_column,
+        delete_rows,
+        duplicate_row,
+        truncate,
+        insert_bytes,
+        crlf,
+        cr_only,
+        remove_bom,
+        double_bom,
+        latin1,
+        empty,
+        header_only,
+        shuffle_rows,
+        quote_fields,
+        add_column,
     )
 }
 
@@ -337,22 +354,102 @@ def apply_all(mutations: list[Mutation], data: bytes) -> bytes:
 # -- strategies ----------------------------------------------------------------------------------------
 
 KEY_COLUMNS = [
-    "statistics_code", "time_code", "time", "value", "value_unit", "value_variable_code", "value_q",
-    "1_variable_code", "1_variable_attribute_code", "2_variable_code", "2_variable_attribute_code",
-    "3_variable_code", "3_variable_attribute_code", "3_variable_attribute_label", "value_variable_label",
+    "statistics_code",
+    "time_code",
+    "time",
+    "value",
+    "value_unit",
+    "value_variable_code",
+    "value_q",
+    "1_variable_code",
+    "1_variable_attribute_code",
+    "2_variable_code",
+    "2_variable_attribute_code",
+    "3_variable_code",
+    "3_variable_attribute_code",
+    "3_variable_attribute_label",
+    "value_variable_label",
 ]
 columns = st.one_of(st.sampled_from(KEY_COLUMNS), st.integers(0, 40))
 row_indexes = st.integers(0, 10_000)
 positions = st.integers(0, 1 << 24)
 
 CODES = [
-    "MONAT13", "MONAT00", "MONAT1", "MONAT", "MONATX", "STLAH1234", "STLAH07", "STLAH", "STLAH999", "WERTX", "werta",
-    "WERTA", "WERTE", "GEWA", "WERTAS", "DINSG", "WAM4", "KREISE", "JAHR", "MONAT01", "51000", "12211",
-    "1989", "1990", "2099", "0000", "20245", "p", "e", "r", "(p)", "provisional",
-    "Tsd. EUR", "EUR 1000", "t", "US-$ 1000", "Tsd. US $", "EUR", "", " ",
+    "MONAT13",
+    "MONAT00",
+    "MONAT1",
+    "MONAT",
+    "MONATX",
+    "STLAH1234",
+    "STLAH07",
+    "STLAH",
+    "STLAH999",
+    "WERTX",
+    "werta",
+    "WERTA",
+    "WERTE",
+    "GEWA",
+    "WERTAS",
+    "DINSG",
+    "WAM4",
+    "KREISE",
+    "JAHR",
+    "MONAT01",
+    "51000",
+    "12211",
+    "1989",
+    "1990",
+    "2099",
+    "0000",
+    "20245",
+    "p",
+    "e",
+    "r",
+    "(p)",
+    "provisional",
+    "Tsd. EUR",
+    "EUR 1000",
+    "t",
+    "US-$ 1000",
+    "Tsd. US $",
+    "EUR",
+    "",
+    " ",
 ]
-SYMBOL_LIKE = sorted(SYMBOLS) + ["X", "*", "–", "..", "....", "k.A.", "NA", "null", "NaN", "nan", "inf", "-inf", "1e3", "0x10", "- ", "."]
-BAD_BYTES = [b"\xff", b"\xfe", b"\xc3", b"\xe4", b"\xc3(", b"\xed\xa0\x80", b"\xc0\xaf", b"\x00", b"\x85", b"\r", b"\n", b'"', b";", BOM]
+SYMBOL_LIKE = sorted(SYMBOLS) + [
+    "X",
+    "*",
+    "–",
+    "..",
+    "....",
+    "k.A.",
+    "NA",
+    "null",
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "1e3",
+    "0x10",
+    "- ",
+    ".",
+]
+BAD_BYTES = [
+    b"\xff",
+    b"\xfe",
+    b"\xc3",
+    b"\xe4",
+    b"\xc3(",
+    b"\xed\xa0\x80",
+    b"\xc0\xaf",
+    b"\x00",
+    b"\x85",
+    b"\r",
+    b"\n",
+    b'"',
+    b";",
+    BOM,
+]
 
 
 @st.composite
@@ -380,7 +477,9 @@ field_values = st.one_of(
     st.sampled_from(BAD_BYTES),
 )
 header_names = st.one_of(
-    st.sampled_from([c.encode() for c in KEY_COLUMNS] + [b"", b"4_variable_code", b"01_variable_code", b"Statistik_Code", b"value "]),
+    st.sampled_from(
+        [c.encode() for c in KEY_COLUMNS] + [b"", b"4_variable_code", b"01_variable_code", b"Statistik_Code", b"value "]
+    ),
     st.text(max_size=10).map(lambda s: s.encode("utf-8")),
 )
 
@@ -394,7 +493,11 @@ mutations = st.one_of(
     st.builds(lambda r, n: Mutation("delete_rows", (r, n)), row_indexes, st.integers(1, 2_000)),
     st.builds(lambda r, a: Mutation("duplicate_row", (r, a)), row_indexes, row_indexes),
     st.builds(lambda p: Mutation("truncate", (p,)), positions),
-    st.builds(lambda p, b: Mutation("insert_bytes", (p, b)), positions, st.one_of(st.sampled_from(BAD_BYTES), st.binary(min_size=1, max_size=8))),
+    st.builds(
+        lambda p, b: Mutation("insert_bytes", (p, b)),
+        positions,
+        st.one_of(st.sampled_from(BAD_BYTES), st.binary(min_size=1, max_size=8)),
+    ),
     st.builds(lambda c, h: Mutation("quote_fields", (c, h)), columns, st.booleans()),
     st.sampled_from([Mutation(k) for k in ("crlf", "cr_only", "remove_bom", "double_bom", "latin1", "empty", "header_only")]),
 )
@@ -551,14 +654,22 @@ def test_unmutated_recordings_stage_cleanly(recorded_files, recorded_samples):
 
 
 @reproducible(PARSER_EXAMPLES)
-@given(mutation_list=mutation_lists, language=st.sampled_from(["de", "en"]), staged_as=st.sampled_from(["same", "same", "same", "other"]))
+@given(
+    mutation_list=mutation_lists,
+    language=st.sampled_from(["de", "en"]),
+    staged_as=st.sampled_from(["same", "same", "same", "other"]),
+)
 def test_mutated_generated_file_is_staged_whole_or_rejected_clearly(mutation_list, language, staged_as):
     other = {"de": "en", "en": "de"}[language]
     check_parser_property(generated_file(language), mutation_list, language if staged_as == "same" else other)
 
 
 @reproducible(PARSER_EXAMPLES)
-@given(mutation_list=mutation_lists, language=st.sampled_from(["de", "en"]), staged_as=st.sampled_from(["same", "same", "same", "other"]))
+@given(
+    mutation_list=mutation_lists,
+    language=st.sampled_from(["de", "en"]),
+    staged_as=st.sampled_from(["same", "same", "same", "other"]),
+)
 def test_mutated_real_recording_is_staged_whole_or_rejected_clearly(recorded_samples, mutation_list, language, staged_as):
     other = {"de": "en", "en": "de"}[language]
     check_parser_property(recorded_samples[language], mutation_list, language if staged_as == "same" else other)
@@ -629,7 +740,9 @@ def test_pipeline_loads_all_or_nothing(genesis, settings, token_client, tmp_path
             else:
                 outcomes.append(report.status)
                 assert len(delivered) == 1, "the mutated file was not delivered exactly once"
-                assert_whole_batch_loaded(run_settings.warehouse.path, delivered[0], tmp_path / "expected", run_settings.genesis.language)
+                assert_whole_batch_loaded(
+                    run_settings.warehouse.path, delivered[0], tmp_path / "expected", run_settings.genesis.language
+                )
         finally:
             shutil.rmtree(example, ignore_errors=True)
 
@@ -660,10 +773,13 @@ def assert_whole_batch_loaded(warehouse: Path, data: bytes, work: Path, language
         )
     }
     missing = {k: v for k, v in expected.items() if current.get(k) != v}
-    assert not missing, f"{len(missing)} of {len(expected)} delivered observations are not current, e.g. {next(iter(missing.items()))}"
+    assert not missing, (
+        f"{len(missing)} of {len(expected)} delivered observations are not current, e.g. {next(iter(missing.items()))}"
+    )
 
 
 # -- regressions: bugs the properties found -----------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "country",
@@ -746,10 +862,19 @@ def zip_sources() -> Sources:
 
 # (header, offset inside it, width in bytes) of the fields a reader trusts
 ZIP_FIELDS = {
-    "local.flags": ("local", 6, 2), "local.method": ("local", 8, 2), "local.name_length": ("local", 26, 2),
-    "cd.flags": ("cd", 8, 2), "cd.method": ("cd", 10, 2), "cd.crc": ("cd", 16, 4), "cd.compressed_size": ("cd", 20, 4),
-    "cd.size": ("cd", 24, 4), "cd.name_length": ("cd", 28, 2), "cd.local_offset": ("cd", 42, 4),
-    "eocd.entries": ("eocd", 10, 2), "eocd.cd_size": ("eocd", 12, 4), "eocd.cd_offset": ("eocd", 16, 4),
+    "local.flags": ("local", 6, 2),
+    "local.method": ("local", 8, 2),
+    "local.name_length": ("local", 26, 2),
+    "cd.flags": ("cd", 8, 2),
+    "cd.method": ("cd", 10, 2),
+    "cd.crc": ("cd", 16, 4),
+    "cd.compressed_size": ("cd", 20, 4),
+    "cd.size": ("cd", 24, 4),
+    "cd.name_length": ("cd", 28, 2),
+    "cd.local_offset": ("cd", 42, 4),
+    "eocd.entries": ("eocd", 10, 2),
+    "eocd.cd_size": ("eocd", 12, 4),
+    "eocd.cd_offset": ("eocd", 16, 4),
 }
 
 
@@ -757,26 +882,26 @@ def set_zip_field(data: bytes, field: str, value: int) -> bytes:
     eocd = data.rfind(b"PK\x05\x06")
     if eocd < 0 or eocd + 22 > len(data):
         return data
-    starts = {"local": 0, "cd": int.from_bytes(data[eocd + 16: eocd + 20], "little"), "eocd": eocd}
+    starts = {"local": 0, "cd": int.from_bytes(data[eocd + 16 : eocd + 20], "little"), "eocd": eocd}
     header, offset, width = ZIP_FIELDS[field]
     at = starts[header] + offset
     if at + width > len(data):
         return data
-    return data[:at] + (value % (1 << 8 * width)).to_bytes(width, "little") + data[at + width:]
+    return data[:at] + (value % (1 << 8 * width)).to_bytes(width, "little") + data[at + width :]
 
 
 def flip_bit(data: bytes, at: int, bit: int) -> bytes:
     if not data:
         return data
     i = at % len(data)
-    return data[:i] + bytes([data[i] ^ (1 << bit)]) + data[i + 1:]
+    return data[:i] + bytes([data[i] ^ (1 << bit)]) + data[i + 1 :]
 
 
 def set_byte(data: bytes, at: int, value: int) -> bytes:
     if not data:
         return data
     i = at % len(data)
-    return data[:i] + bytes([value]) + data[i + 1:]
+    return data[:i] + bytes([value]) + data[i + 1 :]
 
 
 MUTATORS.update({fn.__name__: fn for fn in (set_zip_field, flip_bit, set_byte)})
@@ -788,6 +913,7 @@ zip_mutations = st.one_of(
     st.builds(lambda p: Mutation("truncate", (p,)), positions),
     st.builds(lambda p, b: Mutation("insert_bytes", (p, b)), positions, st.binary(min_size=1, max_size=8)),
 )
+
 
 def extract_bytes(zip_data: bytes) -> tuple[bytes | None, Exception | None]:
     with tempfile.TemporaryDirectory(prefix="exportwatch-zip-") as work:

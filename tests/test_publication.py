@@ -30,7 +30,9 @@ def monthly_releases(first_year: int = 2025, published_through: int = 6) -> list
     rows = [Observation(RU, first_year, m, "WERTA", Decimal(1000)) for m in range(1, 13)]
     for m in range(1, 13):
         published = m <= published_through
-        rows.append(Observation(RU, first_year + 1, m, "WERTA", Decimal(1000) if published else PLACEHOLDER, "p" if published else ""))
+        rows.append(
+            Observation(RU, first_year + 1, m, "WERTA", Decimal(1000) if published else PLACEHOLDER, "p" if published else "")
+        )
     return rows
 
 
@@ -147,7 +149,11 @@ def test_migration_009_relabels_first_publication_alerts_stored_as_revised(setti
     published = run_update(settings, token_client).load_ts + timedelta(seconds=1)
     genesis.state.revise(TABLE, RU, 2026, 8, "WERTA", Decimal(1000), "p", updated_at=RELEASES[1])
     later = run_update(settings, token_client).load_ts + timedelta(seconds=1)
-    stored = [(1, date(2026, 7, 1), None, published), (2, date(2026, 6, 1), Decimal(1_000_000), published), (3, date(2026, 7, 1), None, later)]
+    stored = [
+        (1, date(2026, 7, 1), None, published),
+        (2, date(2026, 6, 1), Decimal(1_000_000), published),
+        (3, date(2026, 7, 1), None, later),
+    ]
     with open_warehouse(settings.warehouse.location) as con:
         for alert_id, month, previous, raised_at in stored:
             con.execute(
@@ -192,7 +198,9 @@ def test_an_older_warehouse_gets_the_new_views(settings, genesis, token_client):
 
 def exportwatch(*args: str, env: dict) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_", "PREFECT_"))}
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment | env, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment | env, timeout=900
+    )
 
 
 @pytest.fixture

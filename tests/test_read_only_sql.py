@@ -33,21 +33,33 @@ METADATA = "__ducklake_metadata_exportwatch"
 LONG_QUERY = "SELECT count(*) FROM range(100000000) a, range(100000) b"
 
 
-@pytest.fixture(params=["file", pytest.param("sqlite", marks=needs_lake_extensions), pytest.param("postgres", marks=needs_lake_extensions)])
+@pytest.fixture(
+    params=["file", pytest.param("sqlite", marks=needs_lake_extensions), pytest.param("postgres", marks=needs_lake_extensions)]
+)
 def warehouse(request, tmp_path) -> WarehouseLocation:
     """A warehouse of the given kind holding one loaded batch (and so, on a lake, Parquet files)."""
     if request.param == "file":
         location = WarehouseLocation.file(tmp_path / "data" / "exportwatch.duckdb")
     elif request.param == "sqlite":
         (tmp_path / "lake").mkdir()
-        location = WarehouseLocation.parse(f"ducklake:sqlite:{tmp_path / 'lake' / 'catalog.sqlite'}", str(tmp_path / "lake" / "data"))
+        location = WarehouseLocation.parse(
+            f"ducklake:sqlite:{tmp_path / 'lake' / 'catalog.sqlite'}", str(tmp_path / "lake" / "data")
+        )
     else:
         url = "ducklake:postgres:" + request.getfixturevalue("postgres").create_database(f"lake_{uuid.uuid4().hex[:12]}")
         location = WarehouseLocation.parse(url, str(tmp_path / "lake" / "data"))
     batch = big_batch(tmp_path, 2_000, 1)
     at = datetime(2026, 11, 24, 12)
     with open_warehouse(location) as con:
-        load(con, [batch], [FetchRecord(batch.raw.request_key, TABLE, {}, at, None)], run_id="r1", started_at=at, load_ts=at, requests=1)
+        load(
+            con,
+            [batch],
+            [FetchRecord(batch.raw.request_key, TABLE, {}, at, None)],
+            run_id="r1",
+            started_at=at,
+            load_ts=at,
+            requests=1,
+        )
     batch.observations.unlink()
     return location
 
@@ -65,7 +77,9 @@ def state(location: WarehouseLocation, root: Path) -> dict:
         return {"files": files}
     con = connect(location, read_only=True)
     try:
-        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [METADATA]).fetchall()]
+        tables = [
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [METADATA]).fetchall()
+        ]
         catalog = {t: sorted(con.execute(f'SELECT * FROM {METADATA}."{t}"').fetchall(), key=repr) for t in tables}
     finally:
         con.close()
@@ -148,7 +162,9 @@ def test_sql_escapes_are_refused_and_the_warehouse_stays_byte_identical(warehous
         result = runner.invoke(app, ["sql", *args, statement], env=env)
         assert result.exit_code == 1, (statement, result.output)
         # refused by the function check, or the function is not there at all, or the lockdown
-        assert any(s in result.output for s in ("() is not allowed", "does not exist", "not in the catalog", "Permission Error")), (statement, result.output)
+        assert any(
+            s in result.output for s in ("() is not allowed", "does not exist", "not in the catalog", "Permission Error")
+        ), (statement, result.output)
         assert PREFECT_SECRET not in result.output
 
     assert state(warehouse, root) == before
@@ -157,7 +173,9 @@ def test_sql_escapes_are_refused_and_the_warehouse_stays_byte_identical(warehous
     answer = runner.invoke(app, ["sql", *args, "--format", "csv", "SELECT count(*) AS n FROM observations"], env=env)
     assert answer.exit_code == 0 and answer.output.splitlines()[-1] == "2000", answer.output
     if warehouse.is_lake:
-        history = runner.invoke(app, ["sql", *args, "--format", "csv", "SELECT count(*) > 0 AS ok FROM ducklake_snapshots('exportwatch')"], env=env)
+        history = runner.invoke(
+            app, ["sql", *args, "--format", "csv", "SELECT count(*) > 0 AS ok FROM ducklake_snapshots('exportwatch')"], env=env
+        )
         assert history.exit_code == 0 and history.output.splitlines()[-1] == "True", history.output
 
 
@@ -196,8 +214,14 @@ def test_sql_uses_the_configured_memory_limit(tmp_path):
         pass
     expected = duckdb.connect(config={"memory_limit": "123MB"}).execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     result = exportwatch(
-        "sql", "--db", str(db), "--format", "csv", "SELECT current_setting('memory_limit') AS m",
-        cwd=tmp_path, env={"EXPORTWATCH_WAREHOUSE__MEMORY_LIMIT": "123MB"},
+        "sql",
+        "--db",
+        str(db),
+        "--format",
+        "csv",
+        "SELECT current_setting('memory_limit') AS m",
+        cwd=tmp_path,
+        env={"EXPORTWATCH_WAREHOUSE__MEMORY_LIMIT": "123MB"},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == expected == "117.3 MiB"
@@ -211,7 +235,10 @@ def test_sql_stops_a_query_at_its_timeout(tmp_path):
     result = exportwatch("sql", "--db", str(db), "--timeout", "1", LONG_QUERY, cwd=tmp_path, timeout=120)
     assert time.monotonic() - started < 60
     assert result.returncode == 1
-    assert result.stderr.strip() == "exportwatch sql: the query ran longer than 1 s and was stopped; pass --timeout SECONDS to allow more (0 = no limit)."
+    assert (
+        result.stderr.strip()
+        == "exportwatch sql: the query ran longer than 1 s and was stopped; pass --timeout SECONDS to allow more (0 = no limit)."
+    )
 
 
 # The command line, with a note on stderr once the query passed its checks and is about to run.
@@ -237,8 +264,12 @@ def test_ctrl_c_stops_a_long_query_with_one_line(tmp_path):
         pass
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("EXPORTWATCH_", "PREFECT_"))}
     process = subprocess.Popen(
-        [sys.executable, "-c", SQL_WITH_NOTE, str(db), LONG_QUERY], cwd=tmp_path, env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", SQL_WITH_NOTE, str(db), LONG_QUERY],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stderr.readline().strip() == "running"
@@ -287,7 +318,9 @@ def test_an_update_blocked_by_a_reader_names_the_reader_not_an_update(settings, 
     from tests.support import RU, series_value
 
     run_update(settings, token_client)
-    genesis.state.revise(TABLE, RU, 2026, 8, "WERTA", series_value(RU, 2026, 8, "WERTA") - Decimal("1000"), updated_at=datetime(2099, 1, 1))
+    genesis.state.revise(
+        TABLE, RU, 2026, 8, "WERTA", series_value(RU, 2026, 8, "WERTA") - Decimal("1000"), updated_at=datetime(2099, 1, 1)
+    )
     settings.warehouse.lock_timeout_seconds = 0.5
     before = query(settings.warehouse.path, "SELECT count(*), max(valid_from) FROM observations")
     reader = subprocess.Popen([sys.executable, "-c", READER, str(settings.warehouse.path)], stdout=subprocess.PIPE, text=True)

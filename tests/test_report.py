@@ -27,6 +27,7 @@ REVISED = (2026, 8, Decimal("777.5"))  # RU exports August 2026 revised to 777.5
 
 # -- independent helpers: PNG decoding, HTML parsing, expected values ---------------------------
 
+
 def decode_png(data: bytes, pixels: bool = False):
     """Check signature and chunk CRCs, inflate the image data and undo the scanline filters;
     return (width, height), or with pixels=True also the rows of RGB(A) bytes."""
@@ -142,7 +143,11 @@ def pct(value: float) -> str:
 def served(country: str, flow: str) -> dict[date, Decimal]:
     """What the warehouse should hold: the fixture series in EUR, with the revision applied."""
     measure = "WERTA" if flow == "export" else "WERTE"
-    values = {date(o.year, o.month, 1): o.value * 1000 for o in make_observations() if o.country_code == country and o.measure == measure}
+    values = {
+        date(o.year, o.month, 1): o.value * 1000
+        for o in make_observations()
+        if o.country_code == country and o.measure == measure
+    }
     if (country, flow) == (RU, "export"):
         values[date(REVISED[0], REVISED[1], 1)] = REVISED[2] * 1000
     return values
@@ -170,6 +175,7 @@ def warehouse(settings, genesis, token_client):
 
 # -- the report ---------------------------------------------------------------------------------
 
+
 def test_the_report_writes_a_self_contained_page_and_charts_of_the_expected_size(warehouse, tmp_path):
     out = tmp_path / "report"
     result = build_report(warehouse, out, "RU")
@@ -196,7 +202,9 @@ def test_the_numbers_in_the_report_equal_the_served_values(warehouse, tmp_path):
     # the latest 12 months of Russia, both flows, with quality flags and revision counts
     rows = page.rows("latest-months")
     months = [date(2025, 10, 1)] + [date(2026, m, 1) for m in range(1, 10)] + [date(2025, 11, 1), date(2025, 12, 1)]
-    assert sorted((r["data-month"], r["data-flow"]) for r in rows) == sorted((m.isoformat(), f) for m in months for f in ("export", "import"))
+    assert sorted((r["data-month"], r["data-flow"]) for r in rows) == sorted(
+        (m.isoformat(), f) for m in months for f in ("export", "import")
+    )
     for r in rows:
         month, flow = date.fromisoformat(r["data-month"]), r["data-flow"]
         values = served(RU, flow)
@@ -260,7 +268,7 @@ def test_without_a_goods_table_the_report_says_how_to_configure_one(settings, to
 
     page = Page(html)
     assert "top-goods" not in page.tables and "top-goods-missing" in page.elements
-    assert "[[tables]]" in html and 'table = &quot;51000-0012&quot;' in html
+    assert "[[tables]]" in html and "table = &quot;51000-0012&quot;" in html
     assert [r["data-country"] for r in page.rows("route-comparison")] == ["KG", "RU"]  # the reported country first
     assert (tmp_path / "report" / "exports_kg.png").is_file()
 
@@ -280,7 +288,11 @@ def test_exportwatch_report_on_the_command_line(warehouse, tmp_path):
     no_series = exportwatch("--db", db, "--out", str(tmp_path / "x"), "--country", "KZ")
 
     assert ok.returncode == 0, ok.stderr
-    assert "index.html" in ok.stdout and (tmp_path / "out" / "index.html").is_file() and (tmp_path / "out" / "exports_ru.png").is_file()
+    assert (
+        "index.html" in ok.stdout
+        and (tmp_path / "out" / "index.html").is_file()
+        and (tmp_path / "out" / "exports_ru.png").is_file()
+    )
     assert no_series.returncode == 1 and "No exports to KZ" in no_series.stderr and "--country" in no_series.stderr
     assert not (tmp_path / "x").exists()
 
@@ -298,10 +310,25 @@ def test_the_series_chart_draws_a_marker_on_every_alert_and_revised_month():
     from flows.html_report.charts import render_png, series_chart
 
     series = [
-        {"month": date(2021 + i // 12, i % 12 + 1, 1), "value_eur": Decimal(10**6 * (500 + 10 * i)), "yoy_pct": 5.0, "quality": ""}
+        {
+            "month": date(2021 + i // 12, i % 12 + 1, 1),
+            "value_eur": Decimal(10**6 * (500 + 10 * i)),
+            "yoy_pct": 5.0,
+            "quality": "",
+        }
         for i in range(36)
     ]
-    alerts = [{"month": date(2022, m, 1), "rule": "r", "kind": "historical", "metric": "mom_pct", "metric_value": -50.0, "threshold": -20.0} for m in (3, 6, 9)]
+    alerts = [
+        {
+            "month": date(2022, m, 1),
+            "rule": "r",
+            "kind": "historical",
+            "metric": "mom_pct",
+            "metric_value": -50.0,
+            "threshold": -20.0,
+        }
+        for m in (3, 6, 9)
+    ]
     revisions = [{"month": date(2023, 5, 1), "revisions": 1}]
 
     def pixels(alerts, revisions, rgb):
@@ -309,12 +336,7 @@ def test_the_series_chart_draws_a_marker_on_every_alert_and_revised_month():
         png = render_png(series_chart("t", "", series, alerts, revisions), 720, 360, scale=1)
         width, height, rows, bpp = decode_png(png.data, pixels=True)
         assert (width, height) == (720, 360)
-        return sum(
-            1
-            for row in rows
-            for x in range(0, len(row), bpp)
-            if all(abs(row[x + c] - rgb[c]) <= 6 for c in range(3))
-        )
+        return sum(1 for row in rows for x in range(0, len(row), bpp) if all(abs(row[x + c] - rgb[c]) <= 6 for c in range(3)))
 
     red, orange = (0xC0, 0x39, 0x2B), (0xE6, 0x7E, 0x22)
     assert pixels([], [], red) == 0 and pixels([], [], orange) == 0
@@ -328,6 +350,7 @@ def test_the_series_chart_draws_a_marker_on_every_alert_and_revised_month():
 
 
 # -- the chart in the update artifact -----------------------------------------------------------
+
 
 def test_the_artifact_embeds_a_fresh_chart_after_a_load(warehouse):
     markdown = latest_chart_markdown(warehouse, loaded=True)

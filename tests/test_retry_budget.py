@@ -159,7 +159,9 @@ def test_a_flow_called_from_the_command_line_is_a_manual_run(prefect_harness):
 # -- Retry-After -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["86400", "1e400", (datetime.now(UTC) + timedelta(days=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")])
+@pytest.mark.parametrize(
+    "value", ["86400", "1e400", (datetime.now(UTC) + timedelta(days=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")]
+)
 def test_retry_after_beyond_the_cap_fails_at_once_naming_the_time(genesis, settings, value):
     settings.genesis.max_retry_after_seconds = 300
     genesis.state.add_fault(Fault(http_status=503, headers={"Retry-After": value}))
@@ -186,7 +188,9 @@ def test_retry_after_within_the_cap_but_beyond_the_budget_fails_at_once(genesis,
     genesis.state.add_fault(Fault(http_status=429, headers={"Retry-After": "120"}))
     client = build_client(settings, Credentials(TOKEN, ""))
     try:
-        with pytest.raises(GenesisBusy, match=r"asked to come back in 120 s, at .* UTC: more than the 20 s left of this run's retry budget"):
+        with pytest.raises(
+            GenesisBusy, match=r"asked to come back in 120 s, at .* UTC: more than the 20 s left of this run's retry budget"
+        ):
             client.tablefile(request())
     finally:
         client.close()
@@ -375,7 +379,9 @@ def test_sigterm_ends_a_long_wait_of_an_update_and_frees_the_lock(prefect_harnes
     warehouse = write_config(tmp_path, "retry_budget_seconds = 600\nmax_retry_after_seconds = 600\n")
     genesis.state.add_fault(Fault(http_status=503, headers={"Retry-After": "300"}))
     env = command_env(tmp_path, genesis.base_url)
-    process = subprocess.Popen([sys.executable, "-m", "flows.cli", "update"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "update"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         deadline = time.monotonic() + 120
         while not genesis.state.requests_to("data/tablefile") and time.monotonic() < deadline:
@@ -465,7 +471,9 @@ def test_a_secret_in_api_url_appears_nowhere(prefect_harness, genesis, tmp_path)
     assert outputs[-1].returncode != 0
     assert f"{URL_USER}:***@" not in outputs[-1].stderr  # names the URL without any user information
     assert genesis.base_url in outputs[-1].stderr
-    outputs.append(exportwatch("update", env=command_env(tmp_path, f"http://{URL_USER}:{URL_SECRET}@{dead_url().removeprefix('http://')}")))
+    outputs.append(
+        exportwatch("update", env=command_env(tmp_path, f"http://{URL_USER}:{URL_SECRET}@{dead_url().removeprefix('http://')}"))
+    )
     assert outputs[-1].returncode != 0
     for result in outputs:
         assert URL_SECRET not in result.stdout + result.stderr

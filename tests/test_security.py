@@ -85,7 +85,9 @@ def secrets_in_database_rows(path: Path, head: bytes) -> list[str]:
             for table in tables:
                 for row in con.execute(f'SELECT * FROM "{table}"'):
                     for value in row:
-                        hits += [f"{table}: {name}" for name in secrets_in(value if isinstance(value, (bytes, str)) else str(value))]
+                        hits += [
+                            f"{table}: {name}" for name in secrets_in(value if isinstance(value, (bytes, str)) else str(value))
+                        ]
         finally:
             con.close()
     elif head[8:12] == b"DUCK":
@@ -95,7 +97,9 @@ def secrets_in_database_rows(path: Path, head: bytes) -> list[str]:
             for schema, table in tables:
                 for row in con.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall():
                     for value in row:
-                        hits += [f"{table}: {name}" for name in secrets_in(value if isinstance(value, (bytes, str)) else str(value))]
+                        hits += [
+                            f"{table}: {name}" for name in secrets_in(value if isinstance(value, (bytes, str)) else str(value))
+                        ]
         finally:
             con.close()
     return hits
@@ -133,7 +137,9 @@ def assert_credentials_only_in_headers(genesis) -> None:
 # -- commands as real processes --------------------------------------------------------------------
 
 
-def exportwatch(*args: str, cwd: Path, env: dict | None = None, script: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+def exportwatch(
+    *args: str, cwd: Path, env: dict | None = None, script: str | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess:
     """The command in a fresh process in cwd (so data/ is there), Prefect's home in cwd/data/prefect;
     with script, that Python code instead of the command line."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_", "PREFECT_"))}
@@ -166,7 +172,9 @@ finally:
     print(f"demo server: {len(received)} request(s), user's token seen: {leaked}", flush=True)
 """
 
-CONFIG = FAST_CONFIG + """
+CONFIG = (
+    FAST_CONFIG
+    + """
 [warehouse]
 lock_timeout_seconds = 5
 
@@ -174,6 +182,7 @@ lock_timeout_seconds = 5
 delivery_attempts = 1
 delivery_backoff_seconds = 0
 """
+)
 
 
 @pytest.fixture
@@ -248,7 +257,10 @@ def test_no_command_leaks_a_credential(accounts, tmp_path, receiver):
             future.result()
     results = {label: result for label, result, _ in runs}
     assert results["check (token)"].returncode == 0 and results["check (user+password)"].returncode == 0
-    assert results["check (wrong password)"].returncode == 1 and "rejected the credentials" in results["check (wrong password)"].stderr
+    assert (
+        results["check (wrong password)"].returncode == 1
+        and "rejected the credentials" in results["check (wrong password)"].stderr
+    )
     assert results["check (wrong token)"].returncode == 1
     assert results["sql"].returncode == 0 and '"endpoint": "data/resultfile"' in results["sql"].stdout
     assert results["sql (write)"].returncode == 1 and "read-only" in results["sql (write)"].stderr
@@ -276,7 +288,9 @@ def test_no_command_leaks_a_credential(accounts, tmp_path, receiver):
     hits = {label: secrets_in(r.stdout) + secrets_in(r.stderr) for label, r, _ in runs}
     hits = {label: h for label, h in hits.items() if h}
     hits |= {f"file {path}": h for path, h in secrets_on_disk(tmp_path).items()}
-    hits |= {f"receiver message {i}": secrets_in(json.dumps(m)) for i, m in enumerate(receiver.messages) if secrets_in(json.dumps(m))}
+    hits |= {
+        f"receiver message {i}": secrets_in(json.dumps(m)) for i, m in enumerate(receiver.messages) if secrets_in(json.dumps(m))
+    }
     timings = ", ".join(f"{label} {seconds:.1f} s" for label, _, seconds in runs)
     scanned = files_under(tmp_path)
     print(f"\n{len(runs)} processes ({timings}); {len(scanned)} files scanned; hits: {len(hits)}")
@@ -345,14 +359,30 @@ FAULT_CASES = {
     "status 99 without a job": (faults(Fault(status_code=99)), GenesisStatusError, "token"),
     "status 104": (faults(Fault(status_code=104)), GenesisStatusError, "token"),
     "status -1": (faults(Fault(status_code=-1)), GenesisStatusError, "token"),
-    "HTML page": (faults(Fault(body=b"<!DOCTYPE html><html><body>Wartungsarbeiten</body></html>", headers={"Content-Type": "text/html"})), GenesisError, "token"),
-    "broken JSON": (faults(Fault(body=b'{"Status": {"Code": 98, "Content": "Die Tab', headers={"Content-Type": "application/json"})), GenesisError, "token"),
+    "HTML page": (
+        faults(Fault(body=b"<!DOCTYPE html><html><body>Wartungsarbeiten</body></html>", headers={"Content-Type": "text/html"})),
+        GenesisError,
+        "token",
+    ),
+    "broken JSON": (
+        faults(Fault(body=b'{"Status": {"Code": 98, "Content": "Die Tab', headers={"Content-Type": "application/json"})),
+        GenesisError,
+        "token",
+    ),
     "truncated ZIP": (faults(Fault(truncate_zip=True)), FlatFileError, "token"),
     "ZIP with 0 members": (faults(Fault(zip_members=[])), FlatFileError, "token"),
     "ZIP with 2 members": (faults(Fault(zip_members=[("a_flat.csv", b"x"), ("b_flat.csv", b"y")])), FlatFileError, "token"),
-    "broken CSV: not a number": (faults(Fault(csv_transform=lambda t: t.replace(",125;", ",1x5;", 1))), ValidationFailed, "token"),
-    "broken CSV: old format": (faults(Fault(csv_transform=lambda t: "Statistik_Code;Statistik_Label\n51000;x\n")), FlatFileError, "token"),
-    "broken CSV: garbage": (faults(Fault(csv_transform=lambda t: "\x00\x01garbage\n\"unclosed;quote\n")), FlatFileError, "token"),
+    "broken CSV: not a number": (
+        faults(Fault(csv_transform=lambda t: t.replace(",125;", ",1x5;", 1))),
+        ValidationFailed,
+        "token",
+    ),
+    "broken CSV: old format": (
+        faults(Fault(csv_transform=lambda t: "Statistik_Code;Statistik_Label\n51000;x\n")),
+        FlatFileError,
+        "token",
+    ),
+    "broken CSV: garbage": (faults(Fault(csv_transform=lambda t: '\x00\x01garbage\n"unclosed;quote\n')), FlatFileError, "token"),
     "broken CSV: Latin-1": (faults(Fault(encoding="latin-1")), FlatFileError, "token"),
     "SQL in header names": (faults(Fault(csv_transform=sql_in_header)), "ok", "token"),
     "job": (faults(), "ok", "user"),
@@ -418,7 +448,9 @@ def test_no_fault_case_leaks_a_credential(accounts, settings, tmp_path, caplog):
     hits = {"log": secrets_in(log_text), "exceptions and reports": secrets_in("\n".join(texts))}
     hits = {k: v for k, v in hits.items() if v}
     hits |= secrets_on_disk(tmp_path)  # warehouse rows (update_runs.error, quality_issues, raw_responses), raw/, manifest
-    print(f"\n{len(FAULT_CASES)} fault cases: {outcomes}; {len(genesis.state.received)} requests; {len(files_under(tmp_path))} files; hits: {len(hits)}")
+    print(
+        f"\n{len(FAULT_CASES)} fault cases: {outcomes}; {len(genesis.state.received)} requests; {len(files_under(tmp_path))} files; hits: {len(hits)}"
+    )
     assert hits == {}
     assert_credentials_only_in_headers(genesis)
 
@@ -441,7 +473,12 @@ def test_server_supplied_file_names_do_not_escape_the_archive(accounts, settings
     for disposition in dispositions:
         genesis.state.add_fault(Fault(headers={"Content-Disposition": disposition}))
     flat = flat_file(genesis.state, TABLE, select(genesis.state, {"name": TABLE}), "de").encode("utf-8-sig")
-    genesis.state.add_fault(Fault(zip_members=[("../../evil-member_flat.csv", flat)], headers={"Content-Disposition": "attachment; filename=../evil2.zip"}))
+    genesis.state.add_fault(
+        Fault(
+            zip_members=[("../../evil-member_flat.csv", flat)],
+            headers={"Content-Disposition": "attachment; filename=../evil2.zip"},
+        )
+    )
     client = build_client(settings, Credentials(SECRET_TOKEN, ""))
     try:
         for _ in range(5):
@@ -527,7 +564,10 @@ def test_sql_cannot_write_files_either(loaded, tmp_path, kind):
 def test_a_country_with_sql_in_it_is_an_unknown_country(loaded, tmp_path):
     before = snapshot(loaded, ALL_TABLES)
     env = {"GENESIS_TOKEN": SECRET_TOKEN, "GENESIS_API_URL": "http://127.0.0.1:9/"}
-    for args in (("update", "--db", str(loaded), "--country", INJECTION), ("backfill", "--db", str(loaded), "--country", INJECTION, "--since", "2020")):
+    for args in (
+        ("update", "--db", str(loaded), "--country", INJECTION),
+        ("backfill", "--db", str(loaded), "--country", INJECTION, "--since", "2020"),
+    ):
         result = exportwatch(*args, cwd=tmp_path, env=env)
         assert result.returncode == 1
         assert f"Unknown country {INJECTION!r}" in result.stderr, result.stderr

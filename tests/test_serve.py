@@ -50,7 +50,11 @@ def test_serve_schedules_runs_and_stops_cleanly(flow_env, settings, tmp_path):
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
     serve = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     api = f"http://127.0.0.1:{port}/api"
     server_pid = None
@@ -68,7 +72,11 @@ def test_serve_schedules_runs_and_stops_cleanly(flow_env, settings, tmp_path):
 
         deployment = wait_for(scheduled_deployment, 60, "the deployment")
         schedule = deployment["schedules"][0]
-        assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"], schedule["active"]) == ("15 9 * * 2", "Europe/Vienna", True)
+        assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"], schedule["active"]) == (
+            "15 9 * * 2",
+            "Europe/Vienna",
+            True,
+        )
         request_limit = httpx.get(f"{api}/v2/concurrency_limits/{GENESIS_REQUEST_LIMIT}").json()
         assert (request_limit["limit"], request_limit["active"]) == (3, True)
 

@@ -83,7 +83,9 @@ def test_a_snapshot_has_the_warehouse_schema_views_and_macros(settings, token_cl
 
 
 @pytest.mark.prefect
-def test_a_snapshot_failing_after_the_load_says_the_data_was_loaded(prefect_harness, flow_env, settings, genesis, receiver, monkeypatch, tmp_path):
+def test_a_snapshot_failing_after_the_load_says_the_data_was_loaded(
+    prefect_harness, flow_env, settings, genesis, receiver, monkeypatch, tmp_path
+):
     from flows.update_trade import update_trade
 
     blocker = tmp_path / "not-a-folder"
@@ -94,7 +96,9 @@ def test_a_snapshot_failing_after_the_load_says_the_data_was_loaded(prefect_harn
     state = update_trade(return_state=True)
 
     assert state.is_failed()
-    assert LOADED in state.message and f"refreshing the snapshot {blocker / 'snapshot.duckdb'} failed" in state.message, state.message
+    assert LOADED in state.message and f"refreshing the snapshot {blocker / 'snapshot.duckdb'} failed" in state.message, (
+        state.message
+    )
     assert query(settings.warehouse.path, "SELECT count(*) FROM observations")[0][0] == len(make_observations())
     assert query(settings.warehouse.path, "SELECT status FROM update_runs") == [("loaded",)]
     notice = [m for m in receiver.messages if "failed" in m["title"]]

@@ -66,8 +66,18 @@ def fetched_responses(sizes: list[int]) -> list[pipeline.FetchedRequest]:
     fetched = []
     for year, size in enumerate(sizes, start=2008):
         request = TableRequest(TABLE, (RU,), ("WERTA",), year, year)
-        response = ArchivedResponse("data/tablefile", request.form(), 200, "application/zip", "zip", f"{year:064d}", size,
-                                    Path(f"/nowhere/{year}.zip"), f"{year}.zip", datetime(2026, 1, 1))
+        response = ArchivedResponse(
+            "data/tablefile",
+            request.form(),
+            200,
+            "application/zip",
+            "zip",
+            f"{year:064d}",
+            size,
+            Path(f"/nowhere/{year}.zip"),
+            f"{year}.zip",
+            datetime(2026, 1, 1),
+        )
         fetched.append(pipeline.FetchedRequest(pipeline.PlannedRequest(request, None), TableOutcome([response])))
     return fetched
 

@@ -105,7 +105,9 @@ def test_a_500_mb_answer_is_streamed_to_disk_with_bounded_memory(genesis, tmp_pa
     assert child.returncode == 0, child.stderr
     result = json.loads(child.stdout.strip().splitlines()[-1])
     peaks = {step: kib / 1024 for step, kib in result["peak_kib"].items()}
-    print(f"500 MB body ({head!r}): peak RSS in MiB after {', '.join(f'{step} {mib:.0f}' for step, mib in peaks.items())}; {result['error_type']}: {result['error']}")
+    print(
+        f"500 MB body ({head!r}): peak RSS in MiB after {', '.join(f'{step} {mib:.0f}' for step, mib in peaks.items())}; {result['error_type']}: {result['error']}"
+    )
     assert result["error_type"] == error_type, result
     assert result["archived"], result
     assert len(genesis.state.received) == 1  # one request, not retried

@@ -25,7 +25,17 @@ def make_batch(tmp_path, name: str, rows: list[tuple], fetched_at=datetime(2026,
     con.executemany("INSERT INTO b VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?)", rows)
     con.execute(f"COPY b TO '{parquet}' (FORMAT parquet)")
     con.close()
-    raw = RawResponse("key1", "51000-0004", "data/tablefile", {"name": "51000-0004"}, fetched_at, f"sha-{name}", 10, "application/zip", f"xx/sha-{name}.zip")
+    raw = RawResponse(
+        "key1",
+        "51000-0004",
+        "data/tablefile",
+        {"name": "51000-0004"},
+        fetched_at,
+        f"sha-{name}",
+        10,
+        "application/zip",
+        f"xx/sha-{name}.zip",
+    )
     return Batch(raw, parquet, len(rows))
 
 
@@ -33,7 +43,9 @@ ROW = ("51000-0004", "STLAH075", "2022-03-01", "WERTA", Decimal("1000000"), "EUR
 
 
 def run_load(con, batches, at):
-    return load(con, batches, [FetchRecord("key1", "51000-0004", {}, at, None)], run_id="r", started_at=at, load_ts=at, requests=1)
+    return load(
+        con, batches, [FetchRecord("key1", "51000-0004", {}, at, None)], run_id="r", started_at=at, load_ts=at, requests=1
+    )
 
 
 def test_migrations_apply_once_and_views_exist(tmp_path):
@@ -102,7 +114,10 @@ def test_a_failing_load_rolls_back_everything(tmp_path):
     with open_warehouse(tmp_path / "w.duckdb") as con:
         with pytest.raises(duckdb.Error):
             run_load(con, [broken], datetime(2026, 11, 1, 9))
-        counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("raw_responses", "observations", "fetch_state", "update_runs")]
+        counts = [
+            con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("raw_responses", "observations", "fetch_state", "update_runs")
+        ]
     assert counts == [0, 0, 0, 0]
 
 
@@ -157,7 +172,9 @@ def test_the_file_is_written_in_a_storage_format_every_duckdb_reads(settings, ge
     run_update(settings, token_client)
     con = connect(settings.warehouse.path, read_only=True)
     try:
-        version = con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+        version = con.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
     finally:
         con.close()
     assert version == [("v1.0.0+",)]
@@ -172,10 +189,18 @@ def test_the_file_opens_in_the_duckdb_command_line_tool(settings, genesis, token
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
     assert cli, "duckdb-cli is a dependency: the duckdb command-line tool should be installed"
     result = subprocess.run(
-        [cli, "-readonly", "-csv", str(settings.warehouse.path), "-c",
-         "SELECT country_iso2, count(*) AS months FROM monthly_trade WHERE flow = 'export' GROUP BY 1 ORDER BY 1; "
-         "SELECT count(*) FROM revisions; SELECT count(*) FROM monthly_trade_as_of(TIMESTAMP '2000-01-01')"],
-        capture_output=True, text=True, timeout=60,
+        [
+            cli,
+            "-readonly",
+            "-csv",
+            str(settings.warehouse.path),
+            "-c",
+            "SELECT country_iso2, count(*) AS months FROM monthly_trade WHERE flow = 'export' GROUP BY 1 ORDER BY 1; "
+            "SELECT count(*) FROM revisions; SELECT count(*) FROM monthly_trade_as_of(TIMESTAMP '2000-01-01')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["country_iso2,months", "KG,93", "RU,93", "count_star()", "0", "count_star()", "0"]

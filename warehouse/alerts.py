@@ -41,11 +41,24 @@ def series(con: duckdb.DuckDBPyConnection, country_code: str, flow: str, measure
 
 
 def priority_series(
-    con: duckdb.DuckDBPyConnection, country_code: str, flow: str, measure: str, tier: str | None, hs6: str | None, as_of: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    country_code: str,
+    flow: str,
+    measure: str,
+    tier: str | None,
+    hs6: str | None,
+    as_of: datetime | None = None,
 ) -> list[SeriesMonth]:
     """A priority goods series: one good (hs6), one tier's sum, or all goods (neither), as known at
     `as_of` (None: now)."""
-    params = {"country_code": country_code, "flow": flow, "measure": measure, "tier": tier, "hs6": hs6, "as_of": as_of or datetime.max}
+    params = {
+        "country_code": country_code,
+        "flow": flow,
+        "measure": measure,
+        "tier": tier,
+        "hs6": hs6,
+        "as_of": as_of or datetime.max,
+    }
     return [SeriesMonth(*row) for row in con.execute(read_sql("alerts/priority_series"), params).fetchall()]
 
 
@@ -53,7 +66,9 @@ def active_kinds(con: duckdb.DuckDBPyConnection, rule: str, country_code: str, f
     return dict(con.execute(read_sql("alerts/active"), {"rule": rule, "country_code": country_code, "flow": flow}).fetchall())
 
 
-def values_before_revision(con: duckdb.DuckDBPyConnection, country_code: str, measure: str, since: datetime | None) -> dict[date, Decimal]:
+def values_before_revision(
+    con: duckdb.DuckDBPyConnection, country_code: str, measure: str, since: datetime | None
+) -> dict[date, Decimal]:
     params = {"country_code": country_code, "measure": measure, "since": since or datetime.min}
     return dict(con.execute(read_sql("alerts/revised_from"), params).fetchall())
 
@@ -68,7 +83,12 @@ def newest_load(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 
 def save_evaluation(
-    con: duckdb.DuckDBPyConnection, rule: str, fingerprint: str, evaluated_through: datetime | None, alerts: list[NewAlert], raised_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    rule: str,
+    fingerprint: str,
+    evaluated_through: datetime | None,
+    alerts: list[NewAlert],
+    raised_at: datetime,
 ) -> list[int]:
     """Insert the alerts and move the rule's watermark, in the caller's transaction."""
     next_id = scalar(con, "SELECT coalesce(max(alert_id), 0) + 1 FROM alerts")
@@ -118,7 +138,9 @@ def record_delivery(
     """After delivering these alerts: the channels that took them, and the outcome; the claim ends."""
     for alert_id in alert_ids:
         for channel, at in delivered.items():
-            con.execute("INSERT INTO alert_deliveries (alert_id, channel, delivered_at) VALUES (?, ?, ?)", [alert_id, channel, at])
+            con.execute(
+                "INSERT INTO alert_deliveries (alert_id, channel, delivered_at) VALUES (?, ?, ?)", [alert_id, channel, at]
+            )
         con.execute(
             "UPDATE alerts SET attempts = attempts + ?, delivered_at = ?, last_error = ?, delivery_claimed_until = NULL WHERE alert_id = ?",
             [tries, all_delivered_at, error, alert_id],

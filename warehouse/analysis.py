@@ -11,7 +11,12 @@ from warehouse.sql_files import read_sql
 # The views and the macro this module reads; a warehouse last opened for writing by an older
 # version lacks them (views are created on every write connection).
 REQUIRED_OBJECTS = (
-    "monthly_trade", "revisions", "route_comparison", "monthly_trade_by_goods", "top_goods_change", "priority_goods_summary",
+    "monthly_trade",
+    "revisions",
+    "route_comparison",
+    "monthly_trade_by_goods",
+    "top_goods_change",
+    "priority_goods_summary",
 )
 
 

@@ -92,7 +92,9 @@ def lock_holder(error: duckdb.Error) -> str:
         return ""
     pid = match.group(2)
     try:
-        command = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes()[:MAX_COMMAND_LINE].decode(errors="replace").replace("\0", " ").split())
+        command = " ".join(
+            Path(f"/proc/{pid}/cmdline").read_bytes()[:MAX_COMMAND_LINE].decode(errors="replace").replace("\0", " ").split()
+        )
     except OSError:  # not Linux, or the process has ended
         command = ""
     return redact(f"PID {pid}: {command or match.group(1)}")
@@ -146,9 +148,7 @@ def forbid_outside_access(con: duckdb.DuckDBPyConnection, location: WarehouseLoc
     elsewhere, and it cannot switch that back. A DuckLake's data files stay readable (its data
     folder is the one allowed directory; its catalog is attached read-only)."""
     if location.is_lake:
-        data_path = scalar(
-            con, f"SELECT value FROM ducklake_options('{LAKE_ALIAS}') WHERE option_name = 'data_path'"
-        )
+        data_path = scalar(con, f"SELECT value FROM ducklake_options('{LAKE_ALIAS}') WHERE option_name = 'data_path'")
         con.execute("SET allowed_directories = [?]", [data_path])
     # No extension loads from here on: a query could otherwise autoload one that reaches further.
     con.execute("SET autoinstall_known_extensions = false")
@@ -163,6 +163,7 @@ def sqlite_catalog_writer(location: WarehouseLocation, lock_timeout: float) -> I
     writers that collide inside it get "database is locked" again and again instead of a clean
     conflict; a SQLite catalog is on one machine, so a file lock beside it serialises them.
     Readers do not take it."""
+
     def busy(holder: str) -> WarehouseLockedError:
         return WarehouseLockedError(
             f"Another process is writing the DuckLake {location} (its SQLite catalog allows one writer); "
@@ -170,7 +171,9 @@ def sqlite_catalog_writer(location: WarehouseLocation, lock_timeout: float) -> I
             f"[warehouse] lock_timeout_seconds."
         )
 
-    with exclusive_file_lock(location.sqlite_catalog.with_name(location.sqlite_catalog.name + ".writer-lock"), lock_timeout, busy):
+    with exclusive_file_lock(
+        location.sqlite_catalog.with_name(location.sqlite_catalog.name + ".writer-lock"), lock_timeout, busy
+    ):
         yield
 
 

@@ -67,9 +67,7 @@ def _check_compatible(con: duckdb.DuckDBPyConnection, source: WarehouseLocation,
     for table in DATA_TABLES:
         rows = scalar(con, f"SELECT count(*) FROM {quote_identifier(table)}")
         if rows:
-            raise CopyError(
-                f"{target} already holds a warehouse ({rows} rows in {table}); copy only into a new, empty one."
-            )
+            raise CopyError(f"{target} already holds a warehouse ({rows} rows in {table}); copy only into a new, empty one.")
 
 
 def _fill(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:

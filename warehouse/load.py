@@ -49,25 +49,29 @@ def load(
     return LoadResult(rows_inserted=inserted, rows_closed=closed, responses_loaded=responses)
 
 
-def _register_raw_responses(
-    con: duckdb.DuckDBPyConnection, batches: list[Batch], load_ts: datetime
-) -> list[tuple[int, Batch]]:
+def _register_raw_responses(con: duckdb.DuckDBPyConnection, batches: list[Batch], load_ts: datetime) -> list[tuple[int, Batch]]:
     """Insert a raw_responses row per batch not loaded before (same body, same request)."""
     next_id = scalar(con, "SELECT coalesce(max(raw_response_id), 0) + 1 FROM raw_responses")
     registered = []
     for batch in batches:
         raw = batch.raw
-        seen = first_row(
-            con, "SELECT 1 FROM raw_responses WHERE sha256 = ? AND request_key = ?", [raw.sha256, raw.request_key]
-        )
+        seen = first_row(con, "SELECT 1 FROM raw_responses WHERE sha256 = ? AND request_key = ?", [raw.sha256, raw.request_key])
         if seen:
             continue
         con.execute(
             read_sql("load/insert_raw_response"),
             {
-                "raw_response_id": next_id, "request_key": raw.request_key, "table_code": raw.table_code, "endpoint": raw.endpoint,
-                "request": json.dumps(raw.request, sort_keys=True), "fetched_at": raw.fetched_at, "sha256": raw.sha256,
-                "size_bytes": raw.size_bytes, "content_type": raw.content_type, "archive_path": raw.archive_path, "loaded_at": load_ts,
+                "raw_response_id": next_id,
+                "request_key": raw.request_key,
+                "table_code": raw.table_code,
+                "endpoint": raw.endpoint,
+                "request": json.dumps(raw.request, sort_keys=True),
+                "fetched_at": raw.fetched_at,
+                "sha256": raw.sha256,
+                "size_bytes": raw.size_bytes,
+                "content_type": raw.content_type,
+                "archive_path": raw.archive_path,
+                "loaded_at": load_ts,
             },
         )
         registered.append((next_id, batch))
@@ -75,9 +79,7 @@ def _register_raw_responses(
     return registered
 
 
-def _merge_observations(
-    con: duckdb.DuckDBPyConnection, batches: list[tuple[int, Batch]], load_ts: datetime
-) -> tuple[int, int]:
+def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int, Batch]], load_ts: datetime) -> tuple[int, int]:
     if not batches:
         return 0, 0
     if len(batches) == 1:
@@ -109,8 +111,11 @@ def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]
         con.execute(
             read_sql("load/insert_fetch_state"),
             {
-                "request_key": fetch.request_key, "table_code": fetch.table_code, "request": json.dumps(fetch.request, sort_keys=True),
-                "last_success_at": fetch.succeeded_at, "last_sha256": fetch.sha256,
+                "request_key": fetch.request_key,
+                "table_code": fetch.table_code,
+                "request": json.dumps(fetch.request, sort_keys=True),
+                "last_success_at": fetch.succeeded_at,
+                "last_sha256": fetch.sha256,
             },
         )
 
@@ -136,8 +141,14 @@ def record_run(
     con.execute(
         read_sql("load/insert_update_run"),
         {
-            "run_id": run_id, "started_at": started_at, "finished_at": finished_at, "status": status, "requests": requests,
-            "rows_inserted": rows_inserted, "rows_closed": rows_closed, "error": error,
+            "run_id": run_id,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "status": status,
+            "requests": requests,
+            "rows_inserted": rows_inserted,
+            "rows_closed": rows_closed,
+            "error": error,
         },
     )
 

@@ -40,7 +40,7 @@ class WarehouseLocation:
     def parse(cls, url: str, data_path: str | None = None) -> "WarehouseLocation":
         location = cls(url.strip(), data_path)
         if location.is_lake:
-            catalog, _, connection = location.url[len(LAKE_PREFIX):].partition(":")
+            catalog, _, connection = location.url[len(LAKE_PREFIX) :].partition(":")
             if catalog not in CATALOGS or not connection:
                 raise WarehouseUrlError(
                     f"Unsupported warehouse url {redact(url)!r}: use a DuckDB file path, "
@@ -57,7 +57,7 @@ class WarehouseLocation:
     @property
     def catalog(self) -> str | None:
         """'sqlite' or 'postgres' for a DuckLake, None for a DuckDB file."""
-        return self.url[len(LAKE_PREFIX):].split(":", 1)[0] if self.is_lake else None
+        return self.url[len(LAKE_PREFIX) :].split(":", 1)[0] if self.is_lake else None
 
     @property
     def path(self) -> Path | None:

@@ -26,8 +26,11 @@ def priority_goods() -> tuple[PriorityGood, ...]:
     with open(seed_path("priority_goods.csv"), encoding="utf-8", newline="") as handle:
         return tuple(
             PriorityGood(
-                row["hs6"], row["tier"], row["description"],
-                date.fromisoformat(row["exists_since"]) if row["exists_since"] else None, row["list_version"],
+                row["hs6"],
+                row["tier"],
+                row["description"],
+                date.fromisoformat(row["exists_since"]) if row["exists_since"] else None,
+                row["list_version"],
             )
             for row in csv.DictReader(handle)
         )

@@ -63,7 +63,10 @@ class Result:
 
 
 def _function_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in con.execute("SELECT DISTINCT function_name FROM duckdb_functions() WHERE database_name = 'system'").fetchall()}
+    return {
+        row[0]
+        for row in con.execute("SELECT DISTINCT function_name FROM duckdb_functions() WHERE database_name = 'system'").fetchall()
+    }
 
 
 @cache

@@ -15,9 +15,7 @@ def read_sql(name: str) -> str:
 
 def sql_names(folder: str) -> list[str]:
     """The .sql files of a folder, in file-name order, as names for read_sql."""
-    return sorted(
-        f"{folder}/{entry.name[:-4]}" for entry in (_ROOT / folder).iterdir() if entry.name.endswith(".sql")
-    )
+    return sorted(f"{folder}/{entry.name[:-4]}" for entry in (_ROOT / folder).iterdir() if entry.name.endswith(".sql"))
 
 
 def quote_identifier(name: str) -> str:

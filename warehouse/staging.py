@@ -25,13 +25,17 @@ def open_scratch(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def define_flat_file(con: duckdb.DuckDBPyConnection, csv_path: Path, header: list[str], keep: list[str], max_line_bytes: int) -> None:
+def define_flat_file(
+    con: duckdb.DuckDBPyConnection, csv_path: Path, header: list[str], keep: list[str], max_line_bytes: int
+) -> None:
     """View flat_file: the `keep` columns of the file, all as text. Reading happens when it is queried;
     a line longer than max_line_bytes stops it (DuckDB holds a whole line in memory)."""
     spec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
     columns = ", ".join(quote_identifier(c) for c in keep)
     con.execute(
-        read_sql("staging/flat_file").format(path=quote_literal(str(csv_path)), columns=columns, spec=spec, max_line_size=int(max_line_bytes))
+        read_sql("staging/flat_file").format(
+            path=quote_literal(str(csv_path)), columns=columns, spec=spec, max_line_size=int(max_line_bytes)
+        )
     )
 
 
@@ -112,7 +116,9 @@ def type_observations(con: duckdb.DuckDBPyConnection, contract: str) -> int:
     """The one read of the file into staged_flat_observations. Returns the rows that break `contract`."""
     measures = MEASURES.values()
     factor = "CASE measure " + " ".join(f"WHEN {quote_literal(m.code)} THEN {m.factor}" for m in measures) + " END"
-    base_unit = "CASE measure " + " ".join(f"WHEN {quote_literal(m.code)} THEN {quote_literal(m.base_unit)}" for m in measures) + " END"
+    base_unit = (
+        "CASE measure " + " ".join(f"WHEN {quote_literal(m.code)} THEN {quote_literal(m.base_unit)}" for m in measures) + " END"
+    )
     con.execute(read_sql("staging/observations").format(contract=contract, factor=factor, base_unit=base_unit))
     return scalar(con, read_sql("staging/contract_rejects"))
 
@@ -125,7 +131,9 @@ def index_text_rows(con: duckdb.DuckDBPyConnection) -> None:
 def define_batch(con: duckdb.DuckDBPyConnection, table_code: str, goods_variable: str) -> None:
     """Views staged_batch (what the Parquet batch holds) and staged_flat_observations_check (what pandera checks)."""
     con.execute(
-        read_sql("staging/observations_check").format(table_code=quote_literal(table_code), goods_variable=quote_literal(goods_variable))
+        read_sql("staging/observations_check").format(
+            table_code=quote_literal(table_code), goods_variable=quote_literal(goods_variable)
+        )
     )
 
 

@@ -53,7 +53,11 @@ def send(channel: Channel, title: str, body: str) -> SendResult:
         return SendResult(channel, False, f"{channel.display}: not a valid Apprise URL")
     with apprise.LogCapture(level=logging.WARNING) as captured:
         ok = bool(notifier.notify(title=title, body=body))
-    error = None if ok else scrub(captured.getvalue().strip().splitlines()[-1] if captured.getvalue().strip() else "delivery failed", channel)
+    error = (
+        None
+        if ok
+        else scrub(captured.getvalue().strip().splitlines()[-1] if captured.getvalue().strip() else "delivery failed", channel)
+    )
     if not ok:
         log.warning("alert to %s not delivered: %s", channel.display, error)
     return SendResult(channel, ok, None if ok else f"{channel.display}: {error}")

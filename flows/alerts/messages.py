@@ -22,11 +22,11 @@ def series_sql(alert: dict, rule: AlertRule | None = None) -> str:
         where = f"hs6 = '{rule.hs6}'" if rule.hs6 else f"tier = '{rule.tier or 'all'}'"
         view = "priority_goods_trade" if rule.hs6 else "priority_goods_summary"
         return (
-            f"exportwatch sql \"SELECT month, value_eur, yoy_pct, index_2021 FROM {view} "
+            f'exportwatch sql "SELECT month, value_eur, yoy_pct, index_2021 FROM {view} '
             f"WHERE country_iso2 = '{alert.get('country_iso2')}' AND flow = '{alert['flow']}' AND {where} ORDER BY month DESC LIMIT 24\""
         )
     return (
-        f"exportwatch sql \"SELECT month, value_eur, yoy_pct, mom_pct, quality FROM monthly_trade "
+        f'exportwatch sql "SELECT month, value_eur, yoy_pct, mom_pct, quality FROM monthly_trade '
         f"WHERE country_code = '{alert['country_code']}' AND flow = '{alert['flow']}' ORDER BY month DESC LIMIT 24\""
     )
 

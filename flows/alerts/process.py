@@ -127,10 +127,14 @@ def claim(con: duckdb.DuckDBPyConnection, alert_ids: list[int]) -> bool:
     """On a DuckLake another machine may deliver at the same moment: of two claims one conflicts at
     commit, runs again and finds the alerts taken."""
     now = utcnow()
-    return in_transaction(con, lambda: store.claim_delivery(con, alert_ids, now, now + DELIVERY_CLAIM), what="Claiming alerts to send")
+    return in_transaction(
+        con, lambda: store.claim_delivery(con, alert_ids, now, now + DELIVERY_CLAIM), what="Claiming alerts to send"
+    )
 
 
-def deliver(con: duckdb.DuckDBPyConnection, alert_ids: list[int], channels: list[Channel], title: str, body: str, settings: Settings) -> bool:
+def deliver(
+    con: duckdb.DuckDBPyConnection, alert_ids: list[int], channels: list[Channel], title: str, body: str, settings: Settings
+) -> bool:
     """Try a message up to delivery_attempts times on the channels that lack it; record the outcome."""
     missing = [c for c in channels if c.key not in store.delivered_channels(con, alert_ids[0])]
     delivered_now: dict[str, datetime] = {}
@@ -152,7 +156,9 @@ def deliver(con: duckdb.DuckDBPyConnection, alert_ids: list[int], channels: list
     complete = not errors
     in_transaction(
         con,
-        lambda: store.record_delivery(con, alert_ids, delivered_now, utcnow() if complete else None, "; ".join(errors) or None, tries),
+        lambda: store.record_delivery(
+            con, alert_ids, delivered_now, utcnow() if complete else None, "; ".join(errors) or None, tries
+        ),
         what="Recording alert deliveries",
     )
     return complete

@@ -41,14 +41,16 @@ class AlertRule(BaseModel):
     @model_validator(mode="after")
     def _goods_selection(self) -> "AlertRule":
         if self.scope != "priority_goods" and (self.tier or self.hs6):
-            raise ValueError(f"rule {self.name}: tier and hs6 need scope = \"priority_goods\"")
+            raise ValueError(f'rule {self.name}: tier and hs6 need scope = "priority_goods"')
         if self.tier and self.hs6:
             raise ValueError(f"rule {self.name}: give tier or hs6, not both")
         tiers = sorted({g.tier for g in priority_goods()})
         if self.tier is not None and self.tier not in tiers:
             raise ValueError(f"rule {self.name}: unknown tier {self.tier!r}; the list has tiers {', '.join(tiers)}")
         if self.hs6 is not None and self.hs6 not in {g.hs6 for g in priority_goods()}:
-            raise ValueError(f"rule {self.name}: hs6 {self.hs6!r} is not on the priority goods list (warehouse/seeds/priority_goods.csv)")
+            raise ValueError(
+                f"rule {self.name}: hs6 {self.hs6!r} is not on the priority goods list (warehouse/seeds/priority_goods.csv)"
+            )
         return self
 
     @property
@@ -64,7 +66,9 @@ class AlertRule(BaseModel):
         """What the rule watches, e.g. "exports" or "exports of CHPL tier 1"."""
         if self.scope != "priority_goods":
             return f"{self.flow}s"
-        return f"{self.flow}s of " + (f"CHPL good {self.hs6}" if self.hs6 else f"CHPL tier {self.tier}" if self.tier else "all CHPL goods")
+        return f"{self.flow}s of " + (
+            f"CHPL good {self.hs6}" if self.hs6 else f"CHPL tier {self.tier}" if self.tier else "all CHPL goods"
+        )
 
     def describe(self) -> str:
         runs = f", {self.consecutive} months in a row" if self.consecutive > 1 else ""
@@ -83,11 +87,7 @@ def month_index(month: date) -> int:
 
 def crossing_months(points: list[SeriesMonth], rule: AlertRule) -> set[date]:
     """Months whose metric is beyond the threshold, and the rule's previous consecutive-1 months too."""
-    beyond = {
-        month_index(p.month)
-        for p in points
-        if (value := getattr(p, rule.metric)) is not None and rule.beyond(value)
-    }
+    beyond = {month_index(p.month) for p in points if (value := getattr(p, rule.metric)) is not None and rule.beyond(value)}
     return {p.month for p in points if all(month_index(p.month) - k in beyond for k in range(rule.consecutive))}
 
 
@@ -120,8 +120,16 @@ def decide(
     def alert(month: date, kind: str) -> NewAlert:
         point = by_month[month]
         return NewAlert(
-            rule.name, country_code, rule.flow, month, rule.metric, getattr(point, rule.metric), rule.threshold,
-            point.value_eur, previous_values.get(month) if kind != "crossed" else None, kind,
+            rule.name,
+            country_code,
+            rule.flow,
+            month,
+            rule.metric,
+            getattr(point, rule.metric),
+            rule.threshold,
+            point.value_eur,
+            previous_values.get(month) if kind != "crossed" else None,
+            kind,
         )
 
     is_active = {m for m, kind in active.items() if kind in ACTIVE_KINDS}
@@ -132,4 +140,3 @@ def decide(
     raised = [alert(m, "crossed" if m in new_months else "revised") for m in sorted((crossing - is_active) & candidates)]
     cleared = [alert(m, "cleared") for m in sorted((is_active - crossing) & candidates) if m in by_month]
     return raised + cleared
-

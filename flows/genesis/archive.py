@@ -91,9 +91,7 @@ class ResponseArchive:
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
-        archived = ArchivedResponse(
-            endpoint, dict(form), http_status, content_type, kind, sha, size, final, relative, fetched_at
-        )
+        archived = ArchivedResponse(endpoint, dict(form), http_status, content_type, kind, sha, size, final, relative, fetched_at)
         self._append_manifest(archived)
         return archived
 

@@ -75,7 +75,7 @@ def split_userinfo(url: str) -> tuple[str, httpx.BasicAuth | None]:
     if not match:
         return url, None
     user, _, password = match.group(1).partition(":")
-    return url[: match.start()] + url[match.end():], httpx.BasicAuth(unquote(user), unquote(password))
+    return url[: match.start()] + url[match.end() :], httpx.BasicAuth(unquote(user), unquote(password))
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,9 @@ class GenesisClient:
 
     # -- one POST, archived, retried -----------------------------------------------------------
 
-    def post(self, endpoint: str, form: dict[str, str], *, table: str | None = None, describe: str | None = None) -> ArchivedResponse:
+    def post(
+        self, endpoint: str, form: dict[str, str], *, table: str | None = None, describe: str | None = None
+    ) -> ArchivedResponse:
         """POST form to endpoint; retry transport faults, 429/5xx and status 6 with back-off while
         the attempts and the run's retry budget last."""
         describe = describe or f"{endpoint} name={form.get('name', '')}"
@@ -214,11 +216,24 @@ class GenesisClient:
                     if delay is None:
                         raise GenesisTransportError(
                             f"no usable answer after {attempt} attempt{'s' if attempt > 1 else ''}"
-                            + ("" if attempt == self.retry.attempts else f" ({self.retry.budget_seconds:g} s retry budget used up)")
+                            + (
+                                ""
+                                if attempt == self.retry.attempts
+                                else f" ({self.retry.budget_seconds:g} s retry budget used up)"
+                            )
                             + f"; last: {retry.reason}",
-                            table=table, request=describe, hint=self._unavailable_hint(),
+                            table=table,
+                            request=describe,
+                            hint=self._unavailable_hint(),
                         ) from None
-                    log.warning("%s: %s; retrying in %.1f s (attempt %d of %d)", describe, retry.reason, delay, attempt + 1, self.retry.attempts)
+                    log.warning(
+                        "%s: %s; retrying in %.1f s (attempt %d of %d)",
+                        describe,
+                        retry.reason,
+                        delay,
+                        attempt + 1,
+                        self.retry.attempts,
+                    )
                     self._sleep(delay)
         finally:
             if failing is not None:
@@ -237,7 +252,8 @@ class GenesisClient:
             )
             raise GenesisBusy(
                 f"GENESIS is busy ({retry.reason}) and asked to come back in {asked:.0f} s, {_come_back_at(asked)}: {limit}",
-                table=table, request=describe,
+                table=table,
+                request=describe,
                 hint="Run again after that time." if not self._scheduled else "The next scheduled run will try again.",
             )
         if attempt >= self.retry.attempts or remaining <= 0:
@@ -256,7 +272,9 @@ class GenesisClient:
             with self._count_lock:
                 self.requests_sent += 1
             try:
-                with self._http.stream("POST", url, data=form, headers=self._credentials.headers(), auth=self._url_auth or httpx.USE_CLIENT_DEFAULT) as response:
+                with self._http.stream(
+                    "POST", url, data=form, headers=self._credentials.headers(), auth=self._url_auth or httpx.USE_CLIENT_DEFAULT
+                ) as response:
                     archived = self.archive.store(
                         bounded_body(response, self.limits, table=table, describe=describe),
                         endpoint=endpoint,
@@ -275,13 +293,17 @@ class GenesisClient:
         if archived.http_status != 200:
             raise GenesisError(
                 f"GENESIS answered HTTP {archived.http_status}",
-                table=table, request=describe, archived=str(archived.path),
+                table=table,
+                request=describe,
+                archived=str(archived.path),
                 hint="Check [genesis] api_url in the configuration.",
             )
         if archived.kind == "html":
             raise GenesisError(
                 "GENESIS answered an HTML page: endpoint moved or maintenance",
-                table=table, request=describe, archived=str(archived.path),
+                table=table,
+                request=describe,
+                archived=str(archived.path),
                 hint=f"Check that [genesis] api_url ({self.base_url}) is still the REST endpoint, or try again later.",
             )
         if archived.kind == "json":
@@ -312,7 +334,9 @@ class GenesisClient:
         code, content, _ = status_of(body)
         structure = (body.get("Object") or {}).get("Structure") if isinstance(body.get("Object"), dict) else None
         if code != 0 or not isinstance(structure, dict):
-            raise GenesisStatusError(code, content or "no table structure in the answer", table=table, request=describe, archived=str(response.path))
+            raise GenesisStatusError(
+                code, content or "no table structure in the answer", table=table, request=describe, archived=str(response.path)
+            )
         return set(_variable_codes(structure))
 
     def tablefile(self, request: TableRequest, *, stand: datetime | None = None) -> TableOutcome:
@@ -323,7 +347,11 @@ class GenesisClient:
         response = self.post("data/tablefile", form, table=request.table, describe=request.describe())
         if response.kind == "zip":
             return TableOutcome([response])
-        code, content, kind = status_of(envelope(response, table=request.table, request=request.describe())) if response.kind == "json" else (-1, "", "")
+        code, content, kind = (
+            status_of(envelope(response, table=request.table, request=request.describe()))
+            if response.kind == "json"
+            else (-1, "", "")
+        )
         context = dict(table=request.table, request=request.describe(), archived=str(response.path))
         if code == STATUS_NO_NEWER_DATA:
             return TableOutcome(unchanged=True)
@@ -335,7 +363,10 @@ class GenesisClient:
             raise TableTooBig(code, content, **context)
         if code in (90, STATUS_NO_OBJECTS):
             raise GenesisStatusError(
-                code, content, hint="The table or the selection (countries, measures, years) does not exist: check [watchlist].", **context
+                code,
+                content,
+                hint="The table or the selection (countries, measures, years) does not exist: check [watchlist].",
+                **context,
             )
         if code == 12:
             raise GenesisStatusError(code, content, hint="The credentials may not use this service.", **context)
@@ -352,12 +383,17 @@ class GenesisClient:
         if not self.can_run_jobs:
             raise GenesisError(
                 "the table is too big for a dialog request and a token cannot start background jobs",
-                table=request.table, request=request.describe(),
+                table=request.table,
+                request=request.describe(),
                 hint="Set GENESIS_USERNAME and GENESIS_PASSWORD to allow jobs.",
             )
         form = request.form() | {"job": "true"}
         started = self.post("data/tablefile", form, table=request.table, describe=request.describe() + " job=true")
-        code, content, _ = status_of(envelope(started, table=request.table, request=request.describe())) if started.kind == "json" else (-1, "", "")
+        code, content, _ = (
+            status_of(envelope(started, table=request.table, request=request.describe()))
+            if started.kind == "json"
+            else (-1, "", "")
+        )
         context = dict(table=request.table, request=request.describe() + " job=true", archived=str(started.path))
         if code != STATUS_JOB_CREATED or not _JOB_NAME.search(content):
             raise GenesisStatusError(code, content or "no job was created", **context)
@@ -367,7 +403,13 @@ class GenesisClient:
         result = self.post("data/resultfile", result_form, table=request.table, describe=f"data/resultfile name={job_name}")
         if result.kind != "zip":
             code, content, _ = status_of(envelope(result, table=request.table)) if result.kind == "json" else (-1, "", "")
-            raise GenesisStatusError(code, content or "no file", table=request.table, request=f"data/resultfile name={job_name}", archived=str(result.path))
+            raise GenesisStatusError(
+                code,
+                content or "no file",
+                table=request.table,
+                request=f"data/resultfile name={job_name}",
+                archived=str(result.path),
+            )
         return TableOutcome([result])
 
     def _wait_for_job(self, job_name: str, request: TableRequest) -> None:
@@ -380,11 +422,18 @@ class GenesisClient:
             if code == 0 and any(item.get("Code") == job_name for item in body.get("List") or []):
                 return
             if code not in (0, STATUS_NO_OBJECTS):
-                raise GenesisStatusError(code, content, table=request.table, request=f"catalogue/results selection={job_name}", archived=str(polled.path))
+                raise GenesisStatusError(
+                    code,
+                    content,
+                    table=request.table,
+                    request=f"catalogue/results selection={job_name}",
+                    archived=str(polled.path),
+                )
             if time.monotonic() >= deadline:
                 raise GenesisError(
                     f"background job {job_name} not finished after {self.job.timeout_seconds:g} s",
-                    table=request.table, request=request.describe(),
+                    table=request.table,
+                    request=request.describe(),
                     hint="The result stays on the server; a later run starts a new job. Raise [genesis] job_timeout_seconds for very big tables.",
                 )
             self._sleep(self.job.poll_seconds)
@@ -404,10 +453,13 @@ def bounded_body(response: httpx.Response, limits: Limits, *, table: str | None,
                 limit, setting = limits.json_envelope_bytes, "json_envelope_bytes"
         size += len(chunk)
         if size > limit:
-            what = f"GENESIS answered more than {human_size(limit)}" + (f" (after undoing Content-Encoding {encoding})" if encoding else "")
+            what = f"GENESIS answered more than {human_size(limit)}" + (
+                f" (after undoing Content-Encoding {encoding})" if encoding else ""
+            )
             raise GenesisError(
                 exceeded(what, setting, human_size(limit)) + "; the answer was not kept",
-                table=table, request=describe,
+                table=table,
+                request=describe,
             )
         yield chunk
 
@@ -439,7 +491,9 @@ def _variable_codes(node: object, depth: int = 0) -> list[str]:
     if not isinstance(node, dict):
         return []
     own = [str(node["Code"])] if isinstance(node.get("Code"), str) else []
-    return own + [code for value in node.values() if isinstance(value, (dict, list)) for code in _variable_codes(value, depth + 1)]
+    return own + [
+        code for value in node.values() if isinstance(value, (dict, list)) for code in _variable_codes(value, depth + 1)
+    ]
 
 
 def format_stand(moment: datetime) -> str:

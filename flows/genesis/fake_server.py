@@ -25,19 +25,58 @@ from warehouse.countries import countries
 
 MONTHS = {
     "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 MEASURE_LABELS = {
-    "de": {"WERTA": "Ausfuhr: Wert", "WERTE": "Einfuhr: Wert", "WERTAS": "Ausfuhr: Wert (US-Dollar)",
-           "WERTES": "Einfuhr: Wert (US-Dollar)", "GEWA": "Ausfuhr: Gewicht", "GEWE": "Einfuhr: Gewicht"},
-    "en": {"WERTA": "Exports: Value", "WERTE": "Imports: Value", "WERTAS": "Exports: Value (US-Dollar)",
-           "WERTES": "Imports: Value (US-Dollar)", "GEWA": "Exports: Net mass", "GEWE": "Imports: Net mass"},
+    "de": {
+        "WERTA": "Ausfuhr: Wert",
+        "WERTE": "Einfuhr: Wert",
+        "WERTAS": "Ausfuhr: Wert (US-Dollar)",
+        "WERTES": "Einfuhr: Wert (US-Dollar)",
+        "GEWA": "Ausfuhr: Gewicht",
+        "GEWE": "Einfuhr: Gewicht",
+    },
+    "en": {
+        "WERTA": "Exports: Value",
+        "WERTE": "Imports: Value",
+        "WERTAS": "Exports: Value (US-Dollar)",
+        "WERTES": "Imports: Value (US-Dollar)",
+        "GEWA": "Exports: Net mass",
+        "GEWE": "Imports: Net mass",
+    },
 }
 LABELS = {
-    "de": {"statistic": "Außenhandel", "year": "Jahr", "dinsg": "Deutschland insgesamt", "dg": "Deutschland",
-           "stlah": "Länderverzeichnis für die Außenhandelsstatistik", "monat": "Monate", "ok": "erfolgreich"},
-    "en": {"statistic": "Foreign trade", "year": "Year", "dinsg": "Germany", "dg": "Germany",
-           "stlah": "Country Nomenclature for External Trade Statistics", "monat": "Months", "ok": "successfull"},
+    "de": {
+        "statistic": "Außenhandel",
+        "year": "Jahr",
+        "dinsg": "Deutschland insgesamt",
+        "dg": "Deutschland",
+        "stlah": "Länderverzeichnis für die Außenhandelsstatistik",
+        "monat": "Monate",
+        "ok": "erfolgreich",
+    },
+    "en": {
+        "statistic": "Foreign trade",
+        "year": "Year",
+        "dinsg": "Germany",
+        "dg": "Germany",
+        "stlah": "Country Nomenclature for External Trade Statistics",
+        "monat": "Months",
+        "ok": "successfull",
+    },
 }
 STATUS_TEXT = {
     6: "Es wurden zu viele parallele Anfragen gestellt.",
@@ -148,12 +187,27 @@ class GenesisState:
             self.updated[table] = updated_at or datetime.now(UTC).replace(tzinfo=None)
 
     def revise(
-        self, table: str, country_code: str, year: int, month: int, measure: str, value: Decimal | str,
-        quality: str = "", *, updated_at: datetime | None = None, goods_code: str = "",
+        self,
+        table: str,
+        country_code: str,
+        year: int,
+        month: int,
+        measure: str,
+        value: Decimal | str,
+        quality: str = "",
+        *,
+        updated_at: datetime | None = None,
+        goods_code: str = "",
     ) -> None:
         with self.lock:
             for obs in self.tables[table]:
-                if (obs.country_code, obs.year, obs.month, obs.measure, obs.goods_code) == (country_code, year, month, measure, goods_code):
+                if (obs.country_code, obs.year, obs.month, obs.measure, obs.goods_code) == (
+                    country_code,
+                    year,
+                    month,
+                    measure,
+                    goods_code,
+                ):
                     obs.value, obs.quality = value, quality
                     break
             else:
@@ -176,10 +230,16 @@ class GenesisState:
 
 
 def envelope(service: str, method: str, code: int, form: dict[str, str], content: str | None = None, **extra) -> bytes:
-    parameter = {"username": "*" * 20, "password": "*" * 20} | {k: v for k, v in form.items() if k not in ("username", "password")}
+    parameter = {"username": "*" * 20, "password": "*" * 20} | {
+        k: v for k, v in form.items() if k not in ("username", "password")
+    }
     body = {
         "Ident": {"Service": service, "Method": method},
-        "Status": {"Code": code, "Content": content or STATUS_TEXT.get(code, "erfolgreich"), "Type": STATUS_TYPE.get(code, "Fehler")},
+        "Status": {
+            "Code": code,
+            "Content": content or STATUS_TEXT.get(code, "erfolgreich"),
+            "Type": STATUS_TYPE.get(code, "Fehler"),
+        },
         "Parameter": parameter,
         **({"List": None} if service == "catalogue" else {"Object": None}),
         "Copyright": "© Statistisches Bundesamt (Destatis), 2026",
@@ -209,7 +269,12 @@ def flat_file(state: GenesisState, table: str, rows: list[Observation], language
         country = names.get(obs.country_code)
         dims = {
             "DINSG": ["DINSG", labels["dinsg"], "DG", labels["dg"]],
-            "STLAH": ["STLAH", labels["stlah"], obs.country_code, (country.name_de if language == "de" else country.name_en) if country else obs.country_code],
+            "STLAH": [
+                "STLAH",
+                labels["stlah"],
+                obs.country_code,
+                (country.name_de if language == "de" else country.name_en) if country else obs.country_code,
+            ],
             "MONAT": ["MONAT", labels["monat"], f"MONAT{obs.month:02d}", MONTHS[language][obs.month - 1]],
             "GOODS": [goods_variable or "", "Warenverzeichnis Außenhandelsstatistik", obs.goods_code, f"Ware {obs.goods_code}"],
         }
@@ -217,8 +282,13 @@ def flat_file(state: GenesisState, table: str, rows: list[Observation], language
         fields = [table.split("-")[0], labels["statistic"], "JAHR", labels["year"], str(obs.year)]
         for code in order:
             fields += dims[code]
-        fields += [format_value(obs.value, language), measure.unit_de if language == "de" else measure.unit_en,
-                   obs.measure, MEASURE_LABELS[language][obs.measure], obs.quality]
+        fields += [
+            format_value(obs.value, language),
+            measure.unit_de if language == "de" else measure.unit_en,
+            obs.measure,
+            MEASURE_LABELS[language][obs.measure],
+            obs.quality,
+        ]
         lines.append(";".join(fields))
     return "\n".join(lines) + "\n"
 
@@ -241,9 +311,12 @@ def select(state: GenesisState, form: dict[str, str]) -> list[Observation] | Non
     start = int(form.get("startyear") or 0)
     end = int(form.get("endyear") or 9999)
     return [
-        o for o in state.tables[table]
-        if (not keys or o.country_code in keys) and (not goods or o.goods_code in goods)
-        and (not measures or o.measure in measures) and start <= o.year <= end
+        o
+        for o in state.tables[table]
+        if (not keys or o.country_code in keys)
+        and (not goods or o.goods_code in goods)
+        and (not measures or o.measure in measures)
+        and start <= o.year <= end
     ]
 
 
@@ -274,9 +347,11 @@ class GenesisHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         form = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
         path, _, query = self.path.partition("?")
-        endpoint = path[len(self.server.prefix):] if path.startswith(self.server.prefix) else path
+        endpoint = path[len(self.server.prefix) :] if path.startswith(self.server.prefix) else path
         with state.lock:
-            state.received.append(ReceivedRequest("POST", endpoint, query, form, {k.lower(): v for k, v in self.headers.items()}, time.time()))
+            state.received.append(
+                ReceivedRequest("POST", endpoint, query, form, {k.lower(): v for k, v in self.headers.items()}, time.time())
+            )
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
             state.in_flight_changed.notify_all()
@@ -291,7 +366,9 @@ class GenesisHandler(BaseHTTPRequestHandler):
         fault = state.take_fault(endpoint)
         if fault and fault.stall_until_in_flight:
             with state.in_flight_changed:
-                state.in_flight_changed.wait_for(lambda: state.in_flight >= fault.stall_until_in_flight, timeout=fault.stall_seconds)
+                state.in_flight_changed.wait_for(
+                    lambda: state.in_flight >= fault.stall_until_in_flight, timeout=fault.stall_seconds
+                )
         elif fault and fault.stall_seconds:
             time.sleep(fault.stall_seconds)
         if fault and fault.reset:
@@ -348,7 +425,13 @@ class GenesisHandler(BaseHTTPRequestHandler):
                 state.jobs[name] = Job(name, dict(form), state.job_polls)
             text = f"Der Bearbeitungsauftrag wurde erstellt. Die Tabelle kann in Kürze als Ergebnis mit folgendem Namen abgerufen werden: {name}"
             return self._json(envelope("data", "tablefile", 99, form, text))
-        self._zip(form["name"], rows, form.get("language", "de"), f"{form['name']}_{int(time.time() * 1000)}_{form.get('language', 'de')}_flat", fault)
+        self._zip(
+            form["name"],
+            rows,
+            form.get("language", "de"),
+            f"{form['name']}_{int(time.time() * 1000)}_{form.get('language', 'de')}_flat",
+            fault,
+        )
 
     def _metadata_table(self, form: dict[str, str]) -> None:
         """The table's structure in the shape of the recorded answers (51000-0010): variables nested
@@ -362,8 +445,16 @@ class GenesisHandler(BaseHTTPRequestHandler):
         kind = "Merkmal" if language == "de" else "variable"
 
         def variable(code: str, content: str, structure: list | None = None) -> dict:
-            return {"Code": code, "Content": content, "Type": kind, "Values": None, "Selected": None, "Functions": None,
-                    "Structure": structure, "Updated": "see parent"}
+            return {
+                "Code": code,
+                "Content": content,
+                "Type": kind,
+                "Values": None,
+                "Selected": None,
+                "Functions": None,
+                "Structure": structure,
+                "Updated": "see parent",
+            }
 
         goods_variable = state.goods_variables.get(table)
         goods = [variable(goods_variable, "Warenverzeichnis Außenhandelsstatistik")] if goods_variable else None
@@ -376,8 +467,14 @@ class GenesisHandler(BaseHTTPRequestHandler):
             "Subtitel": variable("JAHR", labels["year"]),
             "Subheading": variable("MONAT", labels["monat"]),
         }
-        content = {"Code": table, "Content": f"Aus- und Einfuhr (Außenhandel): {table}", "Time": {"From": str(years[0]), "To": str(years[-1])},
-                   "Valid": "false", "Structure": structure, "Updated": "01.01.2026 08:00:00h"}
+        content = {
+            "Code": table,
+            "Content": f"Aus- und Einfuhr (Außenhandel): {table}",
+            "Time": {"From": str(years[0]), "To": str(years[-1])},
+            "Valid": "false",
+            "Structure": structure,
+            "Updated": "01.01.2026 08:00:00h",
+        }
         return self._json(envelope("metadata", "table", 0, form, Object=content))
 
     def _results(self, form: dict[str, str]) -> None:
@@ -426,7 +523,9 @@ class GenesisHandler(BaseHTTPRequestHandler):
     def _json(self, body: bytes) -> None:
         self._send(200, body, "application/json;charset=UTF-8")
 
-    def _send(self, status: int, body: bytes, content_type: str, fault: Fault | None = None, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, fault: Fault | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -438,7 +537,7 @@ class GenesisHandler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             time.sleep(fault.stall_mid_body_seconds)
-            self.wfile.write(body[len(body) // 2:])
+            self.wfile.write(body[len(body) // 2 :])
         else:
             self.wfile.write(body)
 
@@ -457,7 +556,9 @@ class GenesisServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}{self.prefix}"
 
     def start(self) -> "GenesisServer":
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-genesis", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-genesis", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -111,7 +111,9 @@ def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict
         if isinstance(error, CORRUPT_ZIP_ERRORS):
             raise FlatFileError(f"the ZIP file is truncated or corrupt ({str(error)[:300]})", **context) from None
         if isinstance(error, UNREADABLE_ZIP_ERRORS):
-            raise FlatFileError(f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context) from None
+            raise FlatFileError(
+                f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context
+            ) from None
         if isinstance(error, OSError) and not error.filename:  # our own disk (full, not writable) names a file
             raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
         raise
@@ -147,7 +149,9 @@ class LineLengthGuard:
 
     def _check(self, length: int) -> None:
         if length > self.line_bytes:
-            raise FlatFileError(exceeded("the flat file has a longer line", "line_bytes", human_size(self.line_bytes)), **self.context)
+            raise FlatFileError(
+                exceeded("the flat file has a longer line", "line_bytes", human_size(self.line_bytes)), **self.context
+            )
 
 
 def check_line_lengths(csv_path: Path, line_bytes: int, context: dict) -> None:
@@ -205,7 +209,9 @@ def check_member_size(member: zipfile.ZipInfo, limits: Limits, context: dict) ->
         raise FlatFileError(exceeded(what, "zip_member_bytes", human_size(limits.zip_member_bytes)), **context)
     ratio = member.file_size / max(member.compress_size, 1)
     if member.file_size > 1 << 20 and ratio > limits.zip_ratio:  # a tiny file may compress any way it likes
-        what = f"the flat file in the ZIP unpacks {ratio:,.0f} times its packed size ({human_size(member.file_size)}; a ZIP bomb?)"
+        what = (
+            f"the flat file in the ZIP unpacks {ratio:,.0f} times its packed size ({human_size(member.file_size)}; a ZIP bomb?)"
+        )
         raise FlatFileError(exceeded(what, "zip_ratio", f"{limits.zip_ratio:g}"), **context)
 
 
@@ -216,7 +222,9 @@ def read_header(csv_path: Path, *, context: dict, line_bytes: int = DEFAULT_LIMI
     with open(csv_path, "rb") as handle:
         first = handle.readline(line_bytes + 1)  # never a whole line of unknown length in memory
         if len(first) > line_bytes:
-            raise FlatFileError(exceeded("the flat file's header line is longer", "line_bytes", human_size(line_bytes)), **context)
+            raise FlatFileError(
+                exceeded("the flat file's header line is longer", "line_bytes", human_size(line_bytes)), **context
+            )
         probe = handle.read(UTF8_PROBE_BYTES)
     try:
         header = first.decode("utf-8-sig").rstrip("\r\n")
@@ -228,7 +236,9 @@ def read_header(csv_path: Path, *, context: dict, line_bytes: int = DEFAULT_LIMI
         probe.decode("utf-8")
     except UnicodeDecodeError as error:
         if error.start < len(probe) - 4:  # not just a character cut at the end of the probe
-            raise FlatFileError(f"the flat file is not valid UTF-8 (Latin-1 bytes?) at byte {len(first) + error.start}", **context) from None
+            raise FlatFileError(
+                f"the flat file is not valid UTF-8 (Latin-1 bytes?) at byte {len(first) + error.start}", **context
+            ) from None
     if not header:
         raise FlatFileError("the file is empty (not even a header line)", **context)
     try:  # names may be quoted, as DuckDB reads them
@@ -257,7 +267,12 @@ def read_header(csv_path: Path, *, context: dict, line_bytes: int = DEFAULT_LIMI
 
 
 def read_layout(
-    csv_path: Path, con: duckdb.DuckDBPyConnection, *, context: dict, sample_rows: int | None = None, line_bytes: int = DEFAULT_LIMITS.line_bytes
+    csv_path: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    context: dict,
+    sample_rows: int | None = None,
+    line_bytes: int = DEFAULT_LIMITS.line_bytes,
 ) -> Layout:
     """Define the file in the scratch database and find its dimension columns by variable code.
 
@@ -349,10 +364,16 @@ def stage_flat_file(
             if "unicode" in text.lower() or "utf-8" in text.lower():
                 raise FlatFileError("the flat file is not valid UTF-8 (Latin-1 bytes?)", **context) from None
             if "maximum line size" in text.lower():
-                raise FlatFileError(exceeded("the flat file has a longer line", "line_bytes", human_size(line_bytes)), **context) from None
+                raise FlatFileError(
+                    exceeded("the flat file has a longer line", "line_bytes", human_size(line_bytes)), **context
+                ) from None
             if "CSV Error" in text:
-                raise FlatFileError(f"the flat file does not parse as ';'-separated CSV: {text.splitlines()[0]}", **context) from None
-            raise FlatFileError(f"the flat file could not be read ({type(error).__name__}: {text.splitlines()[0]})", **context) from None
+                raise FlatFileError(
+                    f"the flat file does not parse as ';'-separated CSV: {text.splitlines()[0]}", **context
+                ) from None
+            raise FlatFileError(
+                f"the flat file could not be read ({type(error).__name__}: {text.splitlines()[0]})", **context
+            ) from None
     finally:
         con.close()
         scratch.unlink(missing_ok=True)

@@ -32,7 +32,11 @@ class TableRequest:
             "endyear": str(self.endyear),
             "classifyingvariable1": "STLAH",
             "classifyingkey1": ",".join(self.countries),
-            **({"classifyingvariable2": self.goods_variable, "classifyingkey2": ",".join(self.goods)} if self.goods_variable else {}),
+            **(
+                {"classifyingvariable2": self.goods_variable, "classifyingkey2": ",".join(self.goods)}
+                if self.goods_variable
+                else {}
+            ),
             "contents": ",".join(self.measures),
             "job": "false",
         }

@@ -106,7 +106,12 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
     table = settings.watchlist.table
     path = settings.warehouse.location
     try:
-        con = connect(path, read_only=True, lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5), memory_limit=settings.warehouse.memory_limit)
+        con = connect(
+            path,
+            read_only=True,
+            lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5),
+            memory_limit=settings.warehouse.memory_limit,
+        )
     except (WarehouseLockedError, WarehouseUnavailableError, FileNotFoundError) as error:
         raise ReportError(str(error)) from None
     try:
@@ -130,7 +135,10 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
         last_load, _ = analysis.freshness(con, table)
         sanctioned, others = priority_countries(settings)
         goods_rules = {r.name for r in settings.alerts.rules if r.scope == "priority_goods"}  # not about the country total
-        group_names = {"sanctioned": " + ".join(sanctioned), "others": f"{len(others)} other countr{'y' if len(others) == 1 else 'ies'}"}
+        group_names = {
+            "sanctioned": " + ".join(sanctioned),
+            "others": f"{len(others)} other countr{'y' if len(others) == 1 else 'ies'}",
+        }
         return ReportData(
             db_path=path,
             made_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
@@ -179,7 +187,9 @@ def route_chart(data: ReportData, width: int, height: int, scale: int = 2) -> ch
     if not any(r["index_2021"] for r in data.route_rows):
         return None
     title = "German exports: the route comparison, index 2021 = 100"
-    subtitle = "Each country's monthly exports against its own 2021 monthly average (log scale: a halving and a doubling look alike)."
+    subtitle = (
+        "Each country's monthly exports against its own 2021 monthly average (log scale: a halving and a doubling look alike)."
+    )
     return charts.render_png(charts.route_chart(title, subtitle, data.route_rows, data.route_names), width, height, scale)
 
 
@@ -188,7 +198,9 @@ def priority_chart(data: ReportData, width: int, height: int, scale: int = 2) ->
         return None
     names = data.priority_group_names
     title = f"German exports of the CHPL goods: {names['sanctioned']} against {names['others']}, index 2021 = 100"
-    subtitle = f"Sums per tier of the Common High Priority List; solid: {names['sanctioned']}, dashed: {names['others']} (log scale)."
+    subtitle = (
+        f"Sums per tier of the Common High Priority List; solid: {names['sanctioned']}, dashed: {names['others']} (log scale)."
+    )
     return charts.render_png(charts.priority_chart(title, subtitle, data.priority_groups, names), width, height, scale)
 
 

@@ -67,7 +67,15 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return (
         chart.configure(font=FONT, background="white")
         .configure_view(stroke=None)
-        .configure_axis(labelColor=MUTED, titleColor=MUTED, gridColor=GRID, domainColor="#9aa5b1", tickColor="#9aa5b1", labelFontSize=11, titleFontSize=11)
+        .configure_axis(
+            labelColor=MUTED,
+            titleColor=MUTED,
+            gridColor=GRID,
+            domainColor="#9aa5b1",
+            tickColor="#9aa5b1",
+            labelFontSize=11,
+            titleFontSize=11,
+        )
         .configure_title(color=INK, fontSize=15, subtitleColor=MUTED, subtitleFontSize=11, anchor="start")
         .configure_legend(labelColor=INK, titleColor=MUTED, labelFontSize=11, orient="top", direction="horizontal", title=None)
     )
@@ -97,7 +105,8 @@ def series_chart(
     provisional = [{"month": _iso(r["month"]), "end": _iso(_next_month(r["month"]))} for r in series if r["quality"] == "p"]
     markers = [
         {"month": _iso(a["month"]), "value_m": millions(values[a["month"]]), "marker": "alert"}
-        for a in alerts if a["month"] in values
+        for a in alerts
+        if a["month"] in values
     ]
     markers += [{"month": _iso(r["month"]), "value_m": 0.0, "marker": "revised"} for r in revisions if r["month"] in values]
     thresholds = sorted({a["threshold"] for a in alerts if a["metric"] == "yoy_pct"})
@@ -111,9 +120,9 @@ def series_chart(
             band = alt.Chart(alt.Data(values=provisional)).mark_rect(color=PROVISIONAL_FILL)
             upper_layers.append(band.encode(x="month:T", x2="end:T"))
         upper_layers.append(
-            alt.Chart(alt.Data(values=line)).mark_line(color=SERIES_COLOR, strokeWidth=2).encode(
-                x=x, y=alt.Y("value_m:Q", title="million EUR", scale=alt.Scale(zero=True), axis=alt.Axis(format=",.0f"))
-            )
+            alt.Chart(alt.Data(values=line))
+            .mark_line(color=SERIES_COLOR, strokeWidth=2)
+            .encode(x=x, y=alt.Y("value_m:Q", title="million EUR", scale=alt.Scale(zero=True), axis=alt.Axis(format=",.0f")))
         )
         if markers:
             legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolStrokeWidth=0)
@@ -126,21 +135,37 @@ def series_chart(
             for kind, offset in (("alert", 0), ("revised", -7)):  # revision triangles sit just above the time axis
                 points = [m for m in markers if m["marker"] == kind]
                 if points:
-                    mark = alt.Chart(alt.Data(values=points)).mark_point(filled=True, opacity=1, size=100, stroke="white", strokeWidth=0.8, yOffset=offset)
+                    mark = alt.Chart(alt.Data(values=points)).mark_point(
+                        filled=True, opacity=1, size=100, stroke="white", strokeWidth=0.8, yOffset=offset
+                    )
                     upper_layers.append(mark.encode(**encoding))
-        upper = alt.layer(*upper_layers).properties(width=width, height=top_h, title=alt.TitleParams(title, subtitle=subtitle, limit=width))
-        yoy = alt.Chart(alt.Data(values=bars)).mark_bar(width={"band": 0.8}).encode(
-            x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False)),
-            y=alt.Y("yoy_pct:Q", title="% on a year earlier", axis=alt.Axis(labelExpr=SIGNED)),
-            color=alt.condition("datum.yoy_pct < 0", alt.value(DOWN_COLOR), alt.value(UP_COLOR)),
+        upper = alt.layer(*upper_layers).properties(
+            width=width, height=top_h, title=alt.TitleParams(title, subtitle=subtitle, limit=width)
+        )
+        yoy = (
+            alt.Chart(alt.Data(values=bars))
+            .mark_bar(width={"band": 0.8})
+            .encode(
+                x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False)),
+                y=alt.Y("yoy_pct:Q", title="% on a year earlier", axis=alt.Axis(labelExpr=SIGNED)),
+                color=alt.condition("datum.yoy_pct < 0", alt.value(DOWN_COLOR), alt.value(UP_COLOR)),
+            )
         )
         layers = [yoy, alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(color="#9aa5b1").encode(y="y:Q")]
         for threshold in thresholds:
             rule = alt.Chart(alt.Data(values=[{"y": threshold, "label": f"alert threshold {threshold:+.0f} %"}]))
             layers.append(rule.mark_rule(color=DOWN_COLOR, strokeDash=[4, 3]).encode(y="y:Q"))
-            layers.append(rule.mark_text(align="left", dx=4, dy=-6, color=DOWN_COLOR, fontSize=10).encode(y="y:Q", text="label:N", x=alt.value(0)))
+            layers.append(
+                rule.mark_text(align="left", dx=4, dy=-6, color=DOWN_COLOR, fontSize=10).encode(
+                    y="y:Q", text="label:N", x=alt.value(0)
+                )
+            )
         lower = alt.layer(*layers).properties(width=width, height=height - top_h - 20)
-        chart = alt.vconcat(upper, lower, spacing=12).resolve_scale(x="shared").resolve_legend(color="independent", shape="independent")
+        chart = (
+            alt.vconcat(upper, lower, spacing=12)
+            .resolve_scale(x="shared")
+            .resolve_legend(color="independent", shape="independent")
+        )
         return _config(chart)
 
     return make
@@ -174,10 +199,19 @@ def route_chart(title: str, subtitle: str, rows: list[dict], names: dict[str, st
         )
         lines = alt.Chart(alt.Data(values=data)).mark_line(strokeWidth=2).encode(x=x, y=y, color=color)
         base = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
-        labels = alt.Chart(alt.Data(values=ends)).mark_text(align="left", dx=5, fontSize=11, fontWeight="bold").encode(
-            x="month:T", y="index:Q", text="label:N", color=alt.Color("country:N", scale=alt.Scale(domain=order, range=ROUTE_COLORS[: len(order)]), legend=None)
+        labels = (
+            alt.Chart(alt.Data(values=ends))
+            .mark_text(align="left", dx=5, fontSize=11, fontWeight="bold")
+            .encode(
+                x="month:T",
+                y="index:Q",
+                text="label:N",
+                color=alt.Color("country:N", scale=alt.Scale(domain=order, range=ROUTE_COLORS[: len(order)]), legend=None),
+            )
         )
-        chart = alt.layer(base, lines, labels).properties(width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, limit=width))
+        chart = alt.layer(base, lines, labels).properties(
+            width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, limit=width)
+        )
         return _config(chart)
 
     return make
@@ -186,13 +220,19 @@ def route_chart(title: str, subtitle: str, rows: list[dict], names: dict[str, st
 TIER_COLORS = ["#1f2933", "#c0392b", "#d68910", "#1f4e79", "#2e8b57", "#7d3c98", "#17a589"]
 
 
-def priority_chart(title: str, subtitle: str, rows: list[dict], groups: dict[str, str]) -> Callable[[int, int], alt.TopLevelMixin]:
+def priority_chart(
+    title: str, subtitle: str, rows: list[dict], groups: dict[str, str]
+) -> Callable[[int, int], alt.TopLevelMixin]:
     """CHPL tier sums indexed on 2021 (= 100), log scale: one colour per tier, solid for one group of
     countries and dashed for the other (`groups`: country_group -> label, solid first)."""
     tiers = sorted({r["tier"] for r in rows}, key=lambda t: (t != "all", t))
     data = [
-        {"month": _iso(r["month"]), "index": r["index_2021"], "tier": f"tier {r['tier']}" if r["tier"] != "all" else "all goods",
-         "group": groups[r["country_group"]]}
+        {
+            "month": _iso(r["month"]),
+            "index": r["index_2021"],
+            "tier": f"tier {r['tier']}" if r["tier"] != "all" else "all goods",
+            "group": groups[r["country_group"]],
+        }
         for r in rows
         if r["index_2021"] is not None and r["index_2021"] > 0 and r["country_group"] in groups
     ]
@@ -211,11 +251,15 @@ def priority_chart(title: str, subtitle: str, rows: list[dict], groups: dict[str
             scale=alt.Scale(type="log", domain=[low, high], nice=False),
             axis=alt.Axis(values=ticks, format=",.0f"),
         )
-        lines = alt.Chart(alt.Data(values=data)).mark_line(strokeWidth=1.8).encode(
-            x=x, y=y, color=color, strokeDash=dash, detail="group:N"
+        lines = (
+            alt.Chart(alt.Data(values=data))
+            .mark_line(strokeWidth=1.8)
+            .encode(x=x, y=y, color=color, strokeDash=dash, detail="group:N")
         )
         base = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
-        chart = alt.layer(base, lines).properties(width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, limit=width))
+        chart = alt.layer(base, lines).properties(
+            width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, limit=width)
+        )
         return _config(chart)
 
     return make

@@ -21,6 +21,7 @@ MONTHS = "January February March April May June July August September October No
 
 # -- formatting: one function per kind of number, used by the page and by the tests ------------
 
+
 def fmt_meur(value: Decimal | None) -> str:
     """EUR as million EUR with one decimal: 997260525.000 -> '997.3'."""
     if value is None:
@@ -65,6 +66,7 @@ def exact(value) -> str:
 
 # -- building blocks ---------------------------------------------------------------------------
 
+
 def num(col: str, value, text: str) -> str:
     sign = " neg" if isinstance(value, (int, float, Decimal)) and value < 0 else ""
     return f'<td class="num{sign}" data-col="{col}" data-value="{escape(exact(value))}">{escape(text)}</td>'
@@ -91,9 +93,17 @@ def code_block(text: str) -> str:
 
 # -- sections ----------------------------------------------------------------------------------
 
+
 def headline(data: "ReportData") -> str:
     last = data.series[-1]
-    index = next((r["index_2021"] for r in reversed(data.route_rows) if r["country_code"] == data.country_code and r["month"] == last["month"]), None)
+    index = next(
+        (
+            r["index_2021"]
+            for r in reversed(data.route_rows)
+            if r["country_code"] == data.country_code and r["month"] == last["month"]
+        ),
+        None,
+    )
     quality = QUALITY.get(last["quality"] or "", last["quality"])
     parts = [
         f'<p class="lead" id="headline" data-month="{last["month"].isoformat()}">',
@@ -101,9 +111,13 @@ def headline(data: "ReportData") -> str:
         f'<span data-col="value_eur" data-value="{exact(last["value_eur"])}">{fmt_meur(last["value_eur"])} m EUR</span>',
     ]
     if last["yoy_pct"] is not None:
-        parts.append(f', <span data-col="yoy_pct" data-value="{exact(last["yoy_pct"])}">{fmt_pct(last["yoy_pct"])} %</span> on {escape(long_month(last["month"].replace(year=last["month"].year - 1)))}')
+        parts.append(
+            f', <span data-col="yoy_pct" data-value="{exact(last["yoy_pct"])}">{fmt_pct(last["yoy_pct"])} %</span> on {escape(long_month(last["month"].replace(year=last["month"].year - 1)))}'
+        )
     if index is not None:
-        parts.append(f', index <span data-col="index_2021" data-value="{exact(index)}">{fmt_index(index)}</span> (2021 monthly average = 100)')
+        parts.append(
+            f', index <span data-col="index_2021" data-value="{exact(index)}">{fmt_index(index)}</span> (2021 monthly average = 100)'
+        )
     parts.append(f" — {escape(quality)}.</p>")
     return "".join(parts)
 
@@ -118,13 +132,23 @@ def latest_months_table(data: "ReportData") -> str:
             + num("value_eur", r["value_eur"], fmt_meur(r["value_eur"]))
             + num("yoy_pct", r["yoy_pct"], fmt_pct(r["yoy_pct"]))
             + num("mom_pct", r["mom_pct"], fmt_pct(r["mom_pct"]))
-            + txt("quality", r["quality"], f'{r["quality"]} ({QUALITY.get(r["quality"], "?")})' if r["quality"] else "–")
+            + txt("quality", r["quality"], f"{r['quality']} ({QUALITY.get(r['quality'], '?')})" if r["quality"] else "–")
             + num("revisions", r["revisions"], str(r["revisions"]))
             + txt("first_published_at", r["first_published_at"], fmt_time(r["first_published_at"]))
             + txt("last_revised_at", r["last_revised_at"], fmt_time(r["last_revised_at"]))
             + "</tr>"
         )
-    headers = ["Month", "Flow", "Value, m EUR", "YoY %", "MoM %", "Quality", "Revisions", "First loaded (UTC)", "Last revised (UTC)"]
+    headers = [
+        "Month",
+        "Flow",
+        "Value, m EUR",
+        "YoY %",
+        "MoM %",
+        "Quality",
+        "Revisions",
+        "First loaded (UTC)",
+        "Last revised (UTC)",
+    ]
     return table("latest-months", headers, rows)
 
 
@@ -133,7 +157,11 @@ def route_table(data: "ReportData") -> str:
     for r in data.route_latest:
         rows.append(
             f'<tr data-country="{r["country_iso2"] or r["country_code"]}" data-month="{r["month"].isoformat()}">'
-            + txt("country", r["country_iso2"] or r["country_code"], f'{data.route_names[r["country_code"]]} ({r["country_iso2"] or r["country_code"]})')
+            + txt(
+                "country",
+                r["country_iso2"] or r["country_code"],
+                f"{data.route_names[r['country_code']]} ({r['country_iso2'] or r['country_code']})",
+            )
             + txt("month", r["month"], fmt_month(r["month"]))
             + num("value_eur", r["value_eur"], fmt_meur(r["value_eur"]))
             + num("yoy_pct", r["yoy_pct"], fmt_pct(r["yoy_pct"]))
@@ -156,7 +184,10 @@ def goods_section(data: "ReportData") -> str:
         if not data.goods_tables:
             why = "No goods table is loaded in this warehouse."
         else:
-            loaded = ", ".join(f'{t["table_code"]} ({t["goods_variable"]}, {t["countries"]} countr{"y" if t["countries"] == 1 else "ies"})' for t in data.goods_tables)
+            loaded = ", ".join(
+                f"{t['table_code']} ({t['goods_variable']}, {t['countries']} countr{'y' if t['countries'] == 1 else 'ies'})"
+                for t in data.goods_tables
+            )
             why = f"The goods tables loaded ({loaded}) hold no {data.flow}s to {data.short_name}."
         return (
             f'<p class="note" id="top-goods-missing">{escape(why)} To see which goods make the change, add a goods-by-country '
@@ -169,7 +200,7 @@ def goods_section(data: "ReportData") -> str:
             f'<tr data-goods="{escape(g["goods_code"])}">'
             + num("rank", g["rank"], str(g["rank"]))
             + txt("goods_code", g["goods_code"])
-            + txt("table_code", g["table_code"], f'{g["table_code"]} {g["goods_variable"]}')
+            + txt("table_code", g["table_code"], f"{g['table_code']} {g['goods_variable']}")
             + num("value_eur", g["value_eur"], fmt_meur(g["value_eur"]))
             + num("value_eur_year_before", g["value_eur_year_before"], fmt_meur(g["value_eur_year_before"]))
             + num("change_eur", g["change_eur"], fmt_meur(g["change_eur"]))
@@ -177,7 +208,16 @@ def goods_section(data: "ReportData") -> str:
             + num("contribution_pp", g["contribution_pp"], fmt_pct(g["contribution_pp"]))
             + "</tr>"
         )
-    headers = ["#", "Goods", "Table", f"{month:%Y-%m}, m EUR", f"{month.year - 1}-{month:%m}, m EUR", "Change, m EUR", "Change %", "Contribution, pp"]
+    headers = [
+        "#",
+        "Goods",
+        "Table",
+        f"{month:%Y-%m}, m EUR",
+        f"{month.year - 1}-{month:%m}, m EUR",
+        "Change, m EUR",
+        "Change %",
+        "Contribution, pp",
+    ]
     caption = f"{long_month(month)} against {long_month(month.replace(year=month.year - 1))}, the {len(data.top_goods)} goods with the largest absolute change"
     note = (
         '<p class="note">Goods by their GENESIS code (e.g. WA8703 = HS heading 8703, cars). – in a month column: no value '
@@ -198,11 +238,16 @@ def priority_section(data: "ReportData", chart_src: str | None, images: dict[str
     if not data.priority_groups:
         return (
             '<p class="note" id="priority-missing">No priority goods are loaded in this warehouse. To follow the Common High '
-            "Priority List, add this section to the configuration and run <code>exportwatch update</code>:</p>" + code_block(PRIORITY_CONFIG)
+            "Priority List, add this section to the configuration and run <code>exportwatch update</code>:</p>"
+            + code_block(PRIORITY_CONFIG)
         )
     names = data.priority_group_names
     chart = (
-        img(chart_src, images[chart_src], f"CHPL export tier sums to {names['sanctioned']} and to {names['others']}, indexed on 2021")
+        img(
+            chart_src,
+            images[chart_src],
+            f"CHPL export tier sums to {names['sanctioned']} and to {names['others']}, indexed on 2021",
+        )
         if chart_src
         else '<p class="note">No tier sum has a complete 2021 to index on.</p>'
     )
@@ -223,8 +268,19 @@ def priority_section(data: "ReportData", chart_src: str | None, images: dict[str
     if not rows:
         return chart + '<p class="note">No good and country has 12 months of values both in 2021 and up to the latest month.</p>'
     latest = data.priority_top[0]["latest_month"]
-    headers = ["Country", "HS6", "Tier", "Good", "2021, m EUR", f"12 months to {latest:%Y-%m}, m EUR", "Increase, m EUR", "Index (2021 = 100)"]
-    caption = f"The {len(rows)} goods × countries whose exports grew most on 2021 (12 months to {long_month(latest)} against 2021)"
+    headers = [
+        "Country",
+        "HS6",
+        "Tier",
+        "Good",
+        "2021, m EUR",
+        f"12 months to {latest:%Y-%m}, m EUR",
+        "Increase, m EUR",
+        "Index (2021 = 100)",
+    ]
+    caption = (
+        f"The {len(rows)} goods × countries whose exports grew most on 2021 (12 months to {long_month(latest)} against 2021)"
+    )
     note = (
         '<p class="note">Tiers of the Common High Priority List (EU, US, UK, Japan; list in the <code>priority_goods</code> table): '
         "1 = integrated circuits, the highest concern. Codes new in HS 2022 have no values before 2022 (not applicable).</p>"
@@ -267,7 +323,10 @@ def revisions_table(data: "ReportData", limit: int = 12) -> str:
         )
     more = len(data.revisions) - limit
     note = f'<p class="note">… and {more} more revised month(s): <code>SELECT * FROM revisions</code>.</p>' if more > 0 else ""
-    return table("revisions", ["Month", "Revisions", "First value, m EUR", "Current value, m EUR", "Last revised (UTC)"], rows) + note
+    return (
+        table("revisions", ["Month", "Revisions", "First value, m EUR", "Current value, m EUR", "Last revised (UTC)"], rows)
+        + note
+    )
 
 
 CSS = """
@@ -291,7 +350,9 @@ dl { font-size: 13px; } dt { font-weight: 600; } dd { margin: 0 0 6px 16px; colo
 """
 
 
-def render(data: "ReportData", series_src: str, route_src: str | None, images: dict[str, "Png"], priority_src: str | None = None) -> str:
+def render(
+    data: "ReportData", series_src: str, route_src: str | None, images: dict[str, "Png"], priority_src: str | None = None
+) -> str:
     name = escape(data.short_name)
     iso = escape(data.country_iso2)
     route_names = ", ".join(data.route_names.values())
@@ -300,8 +361,12 @@ def render(data: "ReportData", series_src: str, route_src: str | None, images: d
         if route_src
         else '<p class="note">No country of the watchlist has a complete 2021 to index on.</p>'
     )
-    missing_base = [n for c, n in data.route_names.items() if not any(r["country_code"] == c and r["index_2021"] for r in data.route_rows)]
-    base_note = f'<p class="note">Without a complete 2021 (no index): {escape(", ".join(missing_base))}.</p>' if missing_base else ""
+    missing_base = [
+        n for c, n in data.route_names.items() if not any(r["country_code"] == c and r["index_2021"] for r in data.route_rows)
+    ]
+    base_note = (
+        f'<p class="note">Without a complete 2021 (no index): {escape(", ".join(missing_base))}.</p>' if missing_base else ""
+    )
     sql_series = f"SELECT month, value_eur, yoy_pct, quality FROM monthly_trade\nWHERE country_iso2 = '{data.country_iso2}' AND flow = 'export' ORDER BY month DESC LIMIT 12;"
     sql_route = "SELECT country_iso2, month, value_eur, yoy_pct, round(index_2021, 1) AS index_2021\nFROM route_comparison WHERE flow = 'export' AND month = (SELECT max(month) FROM monthly_trade);"
     goods_month = f"DATE '{data.goods_month.isoformat()}'" if data.goods_month else "DATE '2024-08-01'"
