@@ -146,9 +146,11 @@ def test_migration_009_relabels_first_publication_alerts_stored_as_revised(setti
     update(settings, token_client)
     genesis.state.revise(TABLE, RU, 2026, 7, "WERTA", Decimal(500), "p", updated_at=RELEASES[0])
     genesis.state.revise(TABLE, RU, 2026, 6, "WERTA", Decimal(600), "p", updated_at=RELEASES[0])
-    published = run_update(settings, token_client).load_ts + timedelta(seconds=1)
+    # raised by the evaluation right after each load, before the next load (a few ms, not a second: loads
+    # on a quiet machine are less than a second apart)
+    published = run_update(settings, token_client).load_ts + timedelta(milliseconds=1)
     genesis.state.revise(TABLE, RU, 2026, 8, "WERTA", Decimal(1000), "p", updated_at=RELEASES[1])
-    later = run_update(settings, token_client).load_ts + timedelta(seconds=1)
+    later = run_update(settings, token_client).load_ts + timedelta(milliseconds=1)
     stored = [
         (1, date(2026, 7, 1), None, published),
         (2, date(2026, 6, 1), Decimal(1_000_000), published),
