@@ -13,7 +13,7 @@ import pytest
 
 from flows.genesis.fake_server import Fault
 from flows.pipeline import run_update
-from tests.conftest import TOKEN, query
+from tests.support import TOKEN, query
 from tests.test_cli import exportwatch, prefect_home  # noqa: F401  (the fixture keeps Prefect's files in tmp_path)
 
 MARKUP = ["[/]", "[p]", "[link=https://evil.example]click[/link]", "[conceal]hidden[/conceal]", "[bold red]x"]
@@ -162,7 +162,7 @@ def test_several_statements(empty_db):
 
 def test_load_prints_its_summary_as_json(tmp_path, loaded, genesis):
     from flows.genesis.fake_server import flat_file
-    from tests.conftest import TABLE, make_observations
+    from tests.support import TABLE, make_observations
 
     path = tmp_path / f"{TABLE}_flat.csv"
     path.write_text(flat_file(genesis.state, TABLE, make_observations(), "de"), encoding="utf-8-sig")
