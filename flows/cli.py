@@ -51,7 +51,8 @@ def exit_code(error: BaseException) -> int:
 
 
 def report_error(error: BaseException) -> None:
-    text = str(error) if isinstance(error, (ExportwatchError, RuntimeError)) else f"{type(error).__name__}: {error}"
+    # Expected errors carry their own sentence (ours, or the system's "[Errno 13] Permission denied: ...").
+    text = str(error) or type(error).__name__
     print(f"error: {text}", file=sys.stderr, flush=True)
 
 

@@ -46,7 +46,10 @@ def process_alerts(settings: Settings) -> AlertOutcome:
         if alert["kind"] != "historical":
             log.warning("alert: %s", messages.line(alert, rules.get(alert["rule"])))
     if historical:
-        log.warning("%d historical crossing(s) found on a first evaluation; sent as one digest", len(historical))
+        log.warning(
+            "%d historical crossing(s) found on a first evaluation: they go out as one digest, not one message each",
+            len(historical),
+        )
     return outcome
 
 
