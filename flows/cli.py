@@ -407,10 +407,15 @@ def one_line(text: str) -> str:
 @contextmanager
 def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[Any, Any]]:
     """(settings, read-only connection); waits briefly if an update holds the file, then says so."""
-    from flows.config import load_settings
+    from flows.config import demo_warehouse_instead, load_settings
     from warehouse.connection import connect, forbid_outside_access
 
     settings = load_settings(config, db=db)
+    demo = demo_warehouse_instead(settings, db)
+    if demo is not None:
+        if verbosity is not Verbosity.quiet:
+            print(f"no {settings.warehouse.path} yet; showing the demo warehouse {demo}", file=sys.stderr, flush=True)
+        settings.warehouse.path = demo
     con = connect(
         settings.warehouse.location,
         read_only=True,
