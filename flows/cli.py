@@ -540,6 +540,15 @@ def alerts_list(
         write_rows(*store.listing(con, status.value, limit), format)
 
 
+def alerts_test_message(channel: str) -> str:
+    """The body `alerts test` sends: who sent it, to which channel (as the terminal shows it, secrets
+    masked), and that it is not an alert."""
+    return (
+        f"This is a test message from exportwatch, sent by `exportwatch alerts test` to the channel {channel}. "
+        "It is not an alert: no threshold was crossed. If you read this, exportwatch alerts reach this channel."
+    )
+
+
 @alerts_app.command("test")
 def alerts_test(config: ConfigOption = None) -> None:
     """Send a test message to every configured channel and report each result."""
@@ -555,7 +564,8 @@ def alerts_test(config: ConfigOption = None) -> None:
         )
     failed = 0
     for url in settings.alerts.channels:
-        result = send(Channel(url), "exportwatch: test message", "If you read this, exportwatch alerts reach this channel.")
+        channel = Channel(url)
+        result = send(channel, "exportwatch: test message", alerts_test_message(channel.display))
         failed += not result.ok
         print(f"{'ok    ' if result.ok else 'FAILED'} {result.channel.display}" + ("" if result.ok else f"  {result.error}"))
     if failed:

@@ -153,6 +153,7 @@ def test_a_bad_config_file_is_named(tmp_path):
 
 
 def test_alerts_lists_and_tests_channels(loaded, settings, receiver):
+    from flows.alerts.channels import Channel
     from flows.alerts.process import process_alerts
 
     settings.alerts.channels = [receiver.url]
@@ -168,3 +169,6 @@ def test_alerts_lists_and_tests_channels(loaded, settings, receiver):
     assert result.returncode == 1
     assert "ok     json://127.0.0.1" in result.stdout and "FAILED json://127.0.0.1:9" in result.stdout
     assert receiver.messages[-1]["title"] == "exportwatch: test message"
+    body = receiver.messages[-1]["message"]
+    assert "test message from exportwatch" in body and "It is not an alert" in body
+    assert f"to the channel {Channel(receiver.url).display}" in body  # which channel, as the terminal line shows it
