@@ -408,10 +408,15 @@ def one_line(text: str) -> str:
 @contextmanager
 def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[Any, Any]]:
     """(settings, read-only connection); waits briefly if an update holds the file, then says so."""
-    from flows.config import load_settings
+    from flows.config import demo_warehouse_instead, load_settings
     from warehouse.connection import connect, forbid_outside_access
 
     settings = load_settings(config, db=db)
+    demo = demo_warehouse_instead(settings, db)
+    if demo is not None:
+        if verbosity is not Verbosity.quiet:
+            print(f"no {settings.warehouse.path} yet; showing the demo warehouse {demo}", file=sys.stderr, flush=True)
+        settings.warehouse.path = demo
     con = connect(
         settings.warehouse.location,
         read_only=True,
@@ -536,6 +541,15 @@ def alerts_list(
         write_rows(*store.listing(con, status.value, limit), format)
 
 
+def alerts_test_message(channel: str) -> str:
+    """The body `alerts test` sends: who sent it, to which channel (as the terminal shows it, secrets
+    masked), and that it is not an alert."""
+    return (
+        f"This is a test message from exportwatch, sent by `exportwatch alerts test` to the channel {channel}. "
+        "It is not an alert: no threshold was crossed. If you read this, exportwatch alerts reach this channel."
+    )
+
+
 @alerts_app.command("test")
 def alerts_test(config: ConfigOption = None) -> None:
     """Send a test message to every configured channel and report each result."""
@@ -551,7 +565,8 @@ def alerts_test(config: ConfigOption = None) -> None:
         )
     failed = 0
     for url in settings.alerts.channels:
-        result = send(Channel(url), "exportwatch: test message", "If you read this, exportwatch alerts reach this channel.")
+        channel = Channel(url)
+        result = send(channel, "exportwatch: test message", alerts_test_message(channel.display))
         failed += not result.ok
         print(f"{'ok    ' if result.ok else 'FAILED'} {result.channel.display}" + ("" if result.ok else f"  {result.error}"))
     if failed:

@@ -304,6 +304,21 @@ def load_settings(explicit: Path | None = None, *, db: Path | None = None) -> Se
     return settings
 
 
+# [warehouse] path of flows/demo/demo.toml: where `exportwatch demo` leaves its warehouse.
+DEMO_WAREHOUSE = Path("data/demo.duckdb")
+
+
+def demo_warehouse_instead(settings: Settings, db: Path | None) -> Path | None:
+    """For a read command right after `exportwatch demo`: the demo's warehouse, when no warehouse
+    was named (--db, EXPORTWATCH_DB, [warehouse] path or url) and the default one does not exist yet."""
+    default = WarehouseSettings.model_fields["path"].default
+    if db is not None or os.environ.get(ENV_DB) or settings.warehouse.url or settings.warehouse.path != default:
+        return None
+    if default.exists() or not DEMO_WAREHOUSE.is_file():
+        return None
+    return DEMO_WAREHOUSE
+
+
 def resolve_countries(values: list[str]) -> tuple[str, ...]:
     """ISO alpha-2 codes or STLAH keys -> STLAH keys, in the given order, without duplicates."""
     table = countries()

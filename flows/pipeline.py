@@ -32,6 +32,7 @@ from flows.run_origin import RunOrigin
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord, RawResponse
 from warehouse.connection import WarehouseLockedError, open_warehouse
+from warehouse.errors import WarehouseError
 from warehouse.load import load, record_quality_issues, record_run
 from warehouse.priority_goods import priority_goods
 
@@ -405,6 +406,24 @@ def describe_changes(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> tuple
         return [], (0, 0, 0)
 
 
+def record_unchanged(settings: Settings, *, run_id: str, started_at: datetime, requests: int) -> None:
+    """Write a run that found nothing newer to the run log, so `status` answers "did today's job
+    run?"; the data tables stay as they were. Losing this row must not fail a run that did nothing:
+    a reader holding the file costs the log line, not the run."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        with open_warehouse(
+            settings.warehouse.location,
+            lock_timeout=settings.warehouse.lock_timeout_seconds,
+            memory_limit=settings.warehouse.memory_limit,
+        ) as con:
+            con.begin()
+            record_run(con, run_id, started_at, now, "unchanged", requests, 0, 0, None)
+            con.commit()
+    except (duckdb.Error, WarehouseError, OSError) as logging_error:
+        log.warning("GENESIS had nothing newer, but the run could not be recorded in the warehouse: %s", logging_error)
+
+
 def record_failure(settings: Settings, *, run_id: str, started_at: datetime, requests: int, error: Exception) -> None:
     """Write the failed run (and validation failure cases) to the run log; the data tables stay as they were."""
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -505,6 +524,7 @@ def run_update(
         requests = client.requests_sent - requests_before
         if all(item.outcome.unchanged for item in fetched):
             log.info("GENESIS reports no newer data for any of %d request(s); nothing to load", len(fetched))
+            record_unchanged(settings, run_id=run.run_id, started_at=run.started_at, requests=requests)
             return UpdateReport(run.run_id, "unchanged", requests)
         skip = already_loaded(settings, [r.sha256 for item in fetched for r in item.outcome.responses])
         batches, records = step(stage_responses)(fetched, run.staging_dir, settings.warehouse.memory_limit, skip, settings.limits)

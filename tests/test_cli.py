@@ -2,14 +2,18 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from flows.pipeline import run_update
 from tests.support import RU, TOKEN, series_value
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -18,11 +22,15 @@ def prefect_home(tmp_path, monkeypatch):
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
 
 
-def exportwatch(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def exportwatch(
+    *args: str, env: dict | None = None, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_"))}
     environment.update(env or {})
+    if cwd is not None:  # flows.cli is imported from this checkout wherever the command runs
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), environment.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment, timeout=timeout
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=environment, timeout=timeout, cwd=cwd
     )
 
 
@@ -30,6 +38,27 @@ def exportwatch(*args: str, env: dict | None = None, timeout: float = 120) -> su
 def loaded(settings, token_client):
     run_update(settings, token_client)
     return settings.warehouse.path
+
+
+def test_read_commands_find_the_demo_warehouse_when_there_is_no_other(tmp_path, loaded):
+    """Right after `exportwatch demo`, `status` and `sql` as the README prints them (no --db)."""
+    newcomer = tmp_path / "newcomer"
+    (newcomer / "data").mkdir(parents=True)
+    shutil.copy(loaded, newcomer / "data" / "demo.duckdb")
+    notice = "no data/exportwatch.duckdb yet; showing the demo warehouse data/demo.duckdb"
+
+    status = exportwatch("status", cwd=newcomer)
+    assert status.returncode == 0, status.stderr
+    assert status.stderr.strip() == notice and "Russian Federation" in status.stdout
+    counted = exportwatch("sql", "--format", "csv", "SELECT count(*) AS n FROM monthly_trade", cwd=newcomer)
+    assert counted.returncode == 0 and counted.stderr.strip() == notice
+    assert counted.stdout.splitlines() == ["n", "372"]
+
+    named = exportwatch("sql", "--db", "data/other.duckdb", "SELECT 1", cwd=newcomer)  # a named warehouse is never swapped
+    assert named.returncode == 1 and "No warehouse at data/other.duckdb" in named.stderr and notice not in named.stderr
+    shutil.copy(loaded, newcomer / "data" / "exportwatch.duckdb")  # once the real one exists, it is the one shown
+    own = exportwatch("sql", "SELECT 1 AS one", cwd=newcomer)
+    assert own.returncode == 0 and own.stderr == "", own.stderr
 
 
 def test_sql_answers_in_csv_and_json(loaded):
@@ -124,6 +153,7 @@ def test_a_bad_config_file_is_named(tmp_path):
 
 
 def test_alerts_lists_and_tests_channels(loaded, settings, receiver):
+    from flows.alerts.channels import Channel
     from flows.alerts.process import process_alerts
 
     settings.alerts.channels = [receiver.url]
@@ -139,3 +169,6 @@ def test_alerts_lists_and_tests_channels(loaded, settings, receiver):
     assert result.returncode == 1
     assert "ok     json://127.0.0.1" in result.stdout and "FAILED json://127.0.0.1:9" in result.stdout
     assert receiver.messages[-1]["title"] == "exportwatch: test message"
+    body = receiver.messages[-1]["message"]
+    assert "test message from exportwatch" in body and "It is not an alert" in body
+    assert f"to the channel {Channel(receiver.url).display}" in body  # which channel, as the terminal line shows it

@@ -180,7 +180,6 @@ def test_a_failing_update_is_one_line_without_a_traceback(tmp_path, genesis):
         "GENESIS_API_URL": genesis.base_url,
         "GENESIS_TOKEN": TOKEN,
         "EXPORTWATCH_WATCHLIST__COUNTRIES": '["RU"]',
-        "EXPORTWATCH_GENESIS__FETCH_TASK_RETRIES": "0",
     }
     result = exportwatch("update", "--db", str(db), "--format", "json", env=env, timeout=600)
     assert_one_clean_line(result)
@@ -192,6 +191,30 @@ def test_a_failing_update_is_one_line_without_a_traceback(tmp_path, genesis):
     assert json.loads(result.stdout)["status"] == "loaded"
     assert "Traceback" not in result.stderr and "INFO" not in result.stderr  # warnings only (the alerts have no channel)
     assert query(db, "SELECT count(*) FROM update_runs WHERE status = 'failed'") == [(1,)]
+
+
+@pytest.mark.slow
+def test_status_shows_every_run_also_one_that_found_nothing_new(tmp_path, genesis):
+    """ "Did today's job run?": a run answered "nothing newer" (status 50) is listed too."""
+    db = tmp_path / "w.duckdb"
+    env = {"GENESIS_API_URL": genesis.base_url, "GENESIS_TOKEN": TOKEN, "EXPORTWATCH_WATCHLIST__COUNTRIES": '["RU"]'}
+    summaries = []
+    for _ in range(2):
+        result = exportwatch("update", "--db", str(db), "--format", "json", env=env, timeout=600)
+        assert result.returncode == 0, result.stderr
+        summaries.append(json.loads(result.stdout))
+    assert [s["status"] for s in summaries] == ["loaded", "unchanged"]
+    observations = query(db, "SELECT count(*) FROM observations")
+
+    runs = json.loads(exportwatch("status", "--db", str(db), "--format", "json").stdout)["runs"]
+
+    assert [(r["status"], r["requests"], r["rows_inserted"], r["rows_closed"]) for r in runs] == [
+        ("unchanged", 1, 0, 0),  # the newest first
+        ("loaded", summaries[0]["requests"], summaries[0]["rows_inserted"], 0),
+    ]
+    assert query(db, "SELECT count(*) FROM observations") == observations
+    table = exportwatch("status", "--db", str(db)).stdout
+    assert "unchanged" in table and "loaded" in table
 
 
 @pytest.mark.slow

@@ -211,7 +211,10 @@ def read_tables(path: Path, *, read_only: bool = False) -> Contents:
         contents = Contents()
         contents.columns = {}
         for table in TABLES:
-            cursor = con.execute(f"SELECT * FROM {table}")
+            # A run that changed nothing still writes its row to the run log ("did today's job
+            # run?"); the contents converge on what the runs loaded, so those rows are left out.
+            where = " WHERE status <> 'unchanged'" if table == "update_runs" else ""
+            cursor = con.execute(f"SELECT * FROM {table}{where}")
             contents.columns[table] = tuple(d[0] for d in cursor.description)
             contents[table] = sorted(cursor.fetchall(), key=repr)
         return contents

@@ -47,6 +47,9 @@ def test_an_unchanged_run_says_so(prefect_harness, flow_env, settings, genesis, 
     )
     assert update_trade()["status"] == "unchanged"
     assert "# exportwatch update: unchanged" in latest_artifact()
+    assert query(settings.warehouse.path, "SELECT status, rows_inserted FROM update_runs ORDER BY started_at")[1:] == [
+        ("unchanged", 0)
+    ]  # the run log shows the run that found nothing newer
 
 
 def test_a_failing_run_ends_failed_with_the_clear_error(prefect_harness, flow_env, settings, genesis):

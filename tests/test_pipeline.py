@@ -20,7 +20,16 @@ from flows.genesis.fake_server import Fault
 from flows.pipeline import plan_update, run_update
 from tests.support import KG, RU, TABLE, make_observations, query, series_value, snapshot
 
-ALL_TABLES = ("raw_responses", "observations", "fetch_state", "countries", "update_runs", "quality_issues")
+# Every table but the run log: a run that finds nothing newer changes none of them, and adds its
+# own row to update_runs (status 'unchanged'), so `exportwatch status` shows that it ran.
+UNTOUCHED_BY_NO_OP_RUNS = ("raw_responses", "observations", "fetch_state", "countries", "quality_issues")
+
+
+def run_log(settings):
+    return query(
+        settings.warehouse.path,
+        "SELECT run_id, status, requests, rows_inserted, rows_closed, error FROM update_runs ORDER BY started_at",
+    )
 
 
 def served(genesis, country, measure):
@@ -71,8 +80,8 @@ def test_first_run_backfills_and_archives_every_response(settings, genesis, toke
 
 
 def test_second_identical_run_sends_stand_and_writes_nothing(settings, genesis, token_client):
-    run_update(settings, token_client)
-    before = snapshot(settings.warehouse.path, ALL_TABLES)
+    first = run_update(settings, token_client)
+    before = snapshot(settings.warehouse.path, UNTOUCHED_BY_NO_OP_RUNS)
     genesis.state.received.clear()
 
     report = run_update(settings, token_client)
@@ -81,7 +90,11 @@ def test_second_identical_run_sends_stand_and_writes_nothing(settings, genesis, 
     requests = genesis.state.requests_to("data/tablefile")
     assert len(requests) == 1, "only the revision window is asked again"
     assert requests[0].form["stand"]  # answered with status 50
-    assert snapshot(settings.warehouse.path, ALL_TABLES) == before
+    assert snapshot(settings.warehouse.path, UNTOUCHED_BY_NO_OP_RUNS) == before
+    assert run_log(settings) == [  # ... but the run log shows that it ran
+        (first.run_id, "loaded", first.requests, first.rows_inserted, 0, None),
+        (report.run_id, "unchanged", 1, 0, 0, None),
+    ]
 
 
 def test_a_revision_keeps_both_vintages(settings, genesis, token_client):
@@ -176,7 +189,7 @@ def test_since_fetches_older_years_once_and_then_sends_stand(settings, genesis, 
         ("2021", str(datetime.now().year), True),
     ]
     assert extended.rows_inserted == len([o for o in make_observations() if o.year < 2021])
-    before = snapshot(settings.warehouse.path, ALL_TABLES)
+    before = snapshot(settings.warehouse.path, UNTOUCHED_BY_NO_OP_RUNS)
     for since in (2019, None):  # again with --since, and a scheduled run: the same single request
         genesis.state.received.clear()
 
@@ -184,21 +197,21 @@ def test_since_fetches_older_years_once_and_then_sends_stand(settings, genesis, 
 
         requests = genesis.state.requests_to("data/tablefile")
         assert len(requests) == 1 and requests[0].form["stand"] and requests[0].form["startyear"] == "2021"
-        assert report.status == "unchanged" and snapshot(settings.warehouse.path, ALL_TABLES) == before
+        assert report.status == "unchanged" and snapshot(settings.warehouse.path, UNTOUCHED_BY_NO_OP_RUNS) == before
 
 
 def test_since_on_a_new_warehouse_fetches_every_year_then_sends_stand(settings, genesis, token_client):
     settings.watchlist.since = 2021
     run_update(settings, token_client, since=2019)
     assert query(settings.warehouse.path, "SELECT min(month) FROM observations") == [(date(2019, 1, 1),)]
-    before = snapshot(settings.warehouse.path, ALL_TABLES)
+    before = snapshot(settings.warehouse.path, UNTOUCHED_BY_NO_OP_RUNS)
     genesis.state.received.clear()
 
     report = run_update(settings, token_client, since=2019)
 
     assert report.status == "unchanged" and report.requests == 1
     assert [r.form["stand"] != "" for r in genesis.state.requests_to("data/tablefile")] == [True]
-    assert snapshot(settings.warehouse.path, ALL_TABLES) == before
+    assert snapshot(settings.warehouse.path, UNTOUCHED_BY_NO_OP_RUNS) == before
 
 
 def test_backfill_downloads_its_years_again_without_stand(settings, genesis, token_client):

@@ -4,6 +4,7 @@ the values computed here from what the server served."""
 
 import base64
 import hashlib
+import re
 import struct
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from flows.alerts.process import process_alerts
 from flows.errors import ExportwatchError
 from flows.html_report.artifact import latest_chart_markdown, report_dir
-from flows.html_report.build import build_report
+from flows.html_report.build import SERIES_SUBTITLE, build_report
 from flows.pipeline import run_update
 from tests.support import KG, RU, TABLE, make_observations, series_value
 from tests.test_analysis import expected_top_goods, load_goods
@@ -194,6 +195,11 @@ def test_the_report_writes_a_self_contained_page_and_charts_of_the_expected_size
         assert (out / ref).resolve().parent == out.resolve() and (out / ref).is_file()
     for image in page.images:  # the page reserves the size the PNG has (rendered at twice the CSS size)
         assert decode_png((out / image["src"]).read_bytes()) == (2 * int(image["width"]), 2 * int(image["height"]))
+    caption = re.search(r'<h2 id="series">.*?<p class="note">(.*?)</p>', html, re.S).group(1).lower()
+    for part in SERIES_SUBTITLE.rstrip(".").split("; "):  # the caption explains what the chart's subtitle names
+        label, meaning = part.split(": ")
+        assert f"{label.lower()}: " in caption and meaning.split()[0] in caption, (part, caption)
+    assert "squares" not in caption  # the chart has circles and triangles only
 
 
 def test_the_numbers_in_the_report_equal_the_served_values(warehouse, tmp_path):

@@ -173,9 +173,13 @@ def _name(con, code: str) -> str:
     return scalar(con, "SELECT name_en FROM countries WHERE country_code = ?", [code])
 
 
+# The page's caption under the chart (page.py) explains each of these parts in more words.
+SERIES_SUBTITLE = "Line: monthly value; shaded: provisional values; bars: change on the same month a year earlier."
+
+
 def series_chart(data: ReportData, width: int, height: int, scale: int = 2, *, compact: bool = False) -> charts.Png:
     rules = sorted({(a["rule"], a["threshold"]) for a in data.alerts})
-    subtitle = "Line: monthly value; shaded: provisional values; bars: change on the same month a year earlier."
+    subtitle = SERIES_SUBTITLE
     if rules:
         subtitle += f" Alerts: rule {', '.join(r for r, _ in rules)}."
     title = f"German exports to {data.short_name}, million EUR"

@@ -390,8 +390,10 @@ last load {fmt_time(data.last_load)} UTC. Values in EUR as published by Destatis
 
 <h2 id="series">Exports to {name}, with alerts and revisions</h2>
 {img(series_src, images[series_src], f"German exports to {data.short_name} per month since {data.since_year}, with the change on a year earlier")}
-<p class="note">Markers: red circles, months with an active alert (rule threshold crossed; kinds crossed, revised, historical);
-orange triangles, months whose value was revised after first publication; grey squares, provisional values (quality p).</p>
+<p class="note">Line: the monthly value, million EUR; shaded: months with provisional values (quality p); red circles:
+months with an active alert (a rule's threshold crossed; kinds crossed, revised, historical); orange triangles along the
+time axis: months whose value was revised after first publication. Bars: the change on the same month a year earlier
+(red a fall, grey a rise); dashed red line: the alert threshold.</p>
 
 <h2 id="latest">The latest months ({iso}, both flows)</h2>
 {latest_months_table(data)}
