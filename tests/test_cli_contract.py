@@ -13,7 +13,7 @@ import pytest
 
 from flows.genesis.fake_server import Fault
 from flows.pipeline import run_update
-from tests.conftest import TOKEN, query
+from tests.support import TOKEN, query
 from tests.test_cli import exportwatch, prefect_home  # noqa: F401  (the fixture keeps Prefect's files in tmp_path)
 
 MARKUP = ["[/]", "[p]", "[link=https://evil.example]click[/link]", "[conceal]hidden[/conceal]", "[bold red]x"]
@@ -162,7 +162,7 @@ def test_several_statements(empty_db):
 
 def test_load_prints_its_summary_as_json(tmp_path, loaded, genesis):
     from flows.genesis.fake_server import flat_file
-    from tests.conftest import TABLE, make_observations
+    from tests.support import TABLE, make_observations
 
     path = tmp_path / f"{TABLE}_flat.csv"
     path.write_text(flat_file(genesis.state, TABLE, make_observations(), "de"), encoding="utf-8-sig")
@@ -192,6 +192,30 @@ def test_a_failing_update_is_one_line_without_a_traceback(tmp_path, genesis):
     assert json.loads(result.stdout)["status"] == "loaded"
     assert "Traceback" not in result.stderr and "INFO" not in result.stderr  # warnings only (the alerts have no channel)
     assert query(db, "SELECT count(*) FROM update_runs WHERE status = 'failed'") == [(1,)]
+
+
+@pytest.mark.slow
+def test_markup_in_a_genesis_status_text_is_printed_and_stored_literally(tmp_path, genesis):
+    # Issue 13 #5: such a text once crashed the update, and, stored in the run log, every later status and runs.
+    text = "Tabelle [/] gesperrt: [link=http://x]click[/link] [conceal]x[/conceal]"
+    genesis.state.add_fault(Fault(status_code=90, status_content=text))
+    db = tmp_path / "w.duckdb"
+    env = {"GENESIS_API_URL": genesis.base_url, "GENESIS_TOKEN": TOKEN, "EXPORTWATCH_WATCHLIST__COUNTRIES": '["RU"]'}
+    result = exportwatch("update", "--db", str(db), env=env, timeout=600)
+    assert_one_clean_line(result)
+    assert f"GENESIS status 90: {text}" in result.stderr
+    assert query(db, "SELECT status, error LIKE ? FROM update_runs", [f"%{text}%"]) == [("failed", True)]
+
+    for format in ("table", "json", "csv"):
+        status = exportwatch("status", "--db", str(db), "--format", format, env={"COLUMNS": ""})  # a pipe: not narrowed
+        assert status.returncode == 0 and "Traceback" not in status.stderr, status.stderr
+        assert text in status.stdout, (format, status.stdout)
+    runs = exportwatch("runs", "--format", "json", timeout=600)
+    assert runs.returncode == 0 and "Traceback" not in runs.stderr, runs.stderr
+    assert any(text in run["message"] for run in json.loads(runs.stdout)), runs.stdout
+    table = exportwatch("runs", "--format", "table", env={"COLUMNS": ""}, timeout=600)
+    assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
+    assert "[link=http://x]click[/link]" in table.stdout and "[conceal]x[/conceal]" in table.stdout
 
 
 @pytest.mark.slow
