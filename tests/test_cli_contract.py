@@ -109,6 +109,22 @@ def test_serve_with_a_config_that_cannot_work_starts_nothing(tmp_path, variable,
     assert not (tmp_path / "prefect" / "server.log").exists()
 
 
+@pytest.mark.parametrize(
+    "toml, named",
+    [
+        ('[[tables]]\ntable = "51000-0012"\ngoods = ["WA87 03; DROP"]\n', "tables.0.goods.0"),
+        ('[genesis]\napi_url = "file:///etc/passwd"\n', "genesis.api_url"),
+        ("[genesis]\ntimeout_seconds = inf\n", "genesis.timeout_seconds"),
+    ],
+)
+def test_check_with_a_value_no_request_can_use_is_one_line_naming_the_key(tmp_path, toml, named):
+    config = tmp_path / "exportwatch.toml"
+    config.write_text(toml)
+    result = exportwatch("check", "--config", str(config), env={"GENESIS_TOKEN": TOKEN})
+    assert_one_clean_line(result)
+    assert named in result.stderr and str(config) in result.stderr
+
+
 def test_markup_in_values_is_printed_literally(empty_db):
     select = "SELECT " + ", ".join(f"'{text}' AS c{i}" for i, text in enumerate(MARKUP))
     for format in ("table", "csv", "json", "jsonl"):

@@ -76,6 +76,15 @@ def test_an_unknown_tier_or_a_threshold_that_is_no_finite_number_is_named(tmp_pa
         ("[genesis]\nretry_budget_seconds = inf\n", "genesis.retry_budget_seconds"),
         ("[genesis]\nmax_retry_after_seconds = nan\n", "genesis.max_retry_after_seconds"),
         ("[genesis]\nscheduled_retry_budget_seconds = -1\n", "genesis.scheduled_retry_budget_seconds"),
+        # Issue 13 #8: values that reach a request or a connection unchecked
+        (
+            '[[tables]]\ntable = "51000-0012"\ngoods = ["WA8703", "WA87 03; DROP"]\n',
+            "tables.0.goods.1: Value error, a goods key is 1 to 32 letters and digits as GENESIS lists it (e.g. WA8703) "
+            "or *, not 'WA87 03; DROP'",
+        ),
+        ('[[tables]]\ntable = "51000-0012"\ngoods = ["WA8703&job=true"]\n', "tables.0.goods.0"),
+        ('[genesis]\napi_url = "file:///etc/passwd"\n', "genesis.api_url: Value error, must be an http:// or https://"),
+        ("[genesis]\ntimeout_seconds = inf\n", "genesis.timeout_seconds: Input should be a finite number"),
     ],
 )
 def test_bad_files_are_named_with_the_problem(tmp_path, text, expected):
