@@ -196,7 +196,6 @@ def test_a_failing_update_is_one_line_without_a_traceback(tmp_path, genesis):
         "GENESIS_API_URL": genesis.base_url,
         "GENESIS_TOKEN": TOKEN,
         "EXPORTWATCH_WATCHLIST__COUNTRIES": '["RU"]',
-        "EXPORTWATCH_GENESIS__FETCH_TASK_RETRIES": "0",
     }
     result = exportwatch("update", "--db", str(db), "--format", "json", env=env, timeout=600)
     assert_one_clean_line(result)
