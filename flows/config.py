@@ -3,6 +3,7 @@ variables. Secrets are never read from the file: GENESIS credentials come only f
 environment (flows.genesis.credentials)."""
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -56,8 +57,17 @@ def redact_url(value: str) -> str:
 
 
 WebUrl = Annotated[str, AfterValidator(_web_url)]
-# Goods keys go verbatim into the request form: letters and digits only (WA8703, WA87032310), or *.
-GoodsKey = Annotated[str, Field(pattern=r"^(\*|[A-Za-z0-9]{1,32})$")]
+
+
+def _goods_key(value: str) -> str:
+    """Goods keys go verbatim into the request form: letters and digits only (WA8703, WA87032310), or *."""
+    if value != "*" and not re.fullmatch(r"[A-Za-z0-9]{1,32}", value):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise ValueError(f"a goods key is 1 to 32 letters and digits as GENESIS lists it (e.g. WA8703) or *, not {shown!r}")
+    return value
+
+
+GoodsKey = Annotated[str, AfterValidator(_goods_key)]
 
 
 class GenesisSettings(_Section):

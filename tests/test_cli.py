@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from flows.pipeline import run_update
-from tests.support import RU, TOKEN, series_value
+from tests.support import RU, TOKEN, query, series_value
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -163,6 +163,11 @@ def test_alerts_lists_and_tests_channels(loaded, settings, receiver):
     assert listing.returncode == 0, listing.stderr
     assert "russia-exports-yoy" in listing.stdout and "historical" in listing.stdout
     assert "russia-exports-yoy" not in exportwatch("alerts", "--db", str(loaded), "--status", "pending").stdout
+    # The value column is named for what it is (a percentage or an index), next to the metric it is of.
+    listed = json.loads(exportwatch("alerts", "--db", str(loaded), "--format", "json").stdout)
+    stored = query(loaded, "SELECT alert_id, metric, round(metric_value, 1) FROM alerts")
+    assert [(a["alert_id"], a["metric"], a["metric_value"]) for a in listed] == sorted(stored, reverse=True)
+    assert all(a["metric"] == "yoy_pct" for a in listed) and "metric_pct" not in listed[0]
 
     down = "json://127.0.0.1:9/hook"
     result = exportwatch("alerts", "test", env={"EXPORTWATCH_ALERTS__CHANNELS": json.dumps([receiver.url, down])})

@@ -109,6 +109,22 @@ def test_serve_with_a_config_that_cannot_work_starts_nothing(tmp_path, variable,
     assert not (tmp_path / "prefect" / "server.log").exists()
 
 
+@pytest.mark.parametrize(
+    "toml, named",
+    [
+        ('[[tables]]\ntable = "51000-0012"\ngoods = ["WA87 03; DROP"]\n', "tables.0.goods.0"),
+        ('[genesis]\napi_url = "file:///etc/passwd"\n', "genesis.api_url"),
+        ("[genesis]\ntimeout_seconds = inf\n", "genesis.timeout_seconds"),
+    ],
+)
+def test_check_with_a_value_no_request_can_use_is_one_line_naming_the_key(tmp_path, toml, named):
+    config = tmp_path / "exportwatch.toml"
+    config.write_text(toml)
+    result = exportwatch("check", "--config", str(config), env={"GENESIS_TOKEN": TOKEN})
+    assert_one_clean_line(result)
+    assert named in result.stderr and str(config) in result.stderr
+
+
 def test_markup_in_values_is_printed_literally(empty_db):
     select = "SELECT " + ", ".join(f"'{text}' AS c{i}" for i, text in enumerate(MARKUP))
     for format in ("table", "csv", "json", "jsonl"):
@@ -215,6 +231,29 @@ def test_status_shows_every_run_also_one_that_found_nothing_new(tmp_path, genesi
     assert query(db, "SELECT count(*) FROM observations") == observations
     table = exportwatch("status", "--db", str(db)).stdout
     assert "unchanged" in table and "loaded" in table
+
+
+def test_markup_in_a_genesis_status_text_is_printed_and_stored_literally(tmp_path, genesis):
+    # Issue 13 #5: such a text once crashed the update, and, stored in the run log, every later status and runs.
+    text = "Tabelle [/] gesperrt: [link=http://x]click[/link] [conceal]x[/conceal]"
+    genesis.state.add_fault(Fault(status_code=90, status_content=text))
+    db = tmp_path / "w.duckdb"
+    env = {"GENESIS_API_URL": genesis.base_url, "GENESIS_TOKEN": TOKEN, "EXPORTWATCH_WATCHLIST__COUNTRIES": '["RU"]'}
+    result = exportwatch("update", "--db", str(db), env=env, timeout=600)
+    assert_one_clean_line(result)
+    assert f"GENESIS status 90: {text}" in result.stderr
+    assert query(db, "SELECT status, error LIKE ? FROM update_runs", [f"%{text}%"]) == [("failed", True)]
+
+    for format in ("table", "json", "csv"):
+        status = exportwatch("status", "--db", str(db), "--format", format, env={"COLUMNS": ""})  # a pipe: not narrowed
+        assert status.returncode == 0 and "Traceback" not in status.stderr, status.stderr
+        assert text in status.stdout, (format, status.stdout)
+    runs = exportwatch("runs", "--format", "json", timeout=600)
+    assert runs.returncode == 0 and "Traceback" not in runs.stderr, runs.stderr
+    assert any(text in run["message"] for run in json.loads(runs.stdout)), runs.stdout
+    table = exportwatch("runs", "--format", "table", env={"COLUMNS": ""}, timeout=600)
+    assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
+    assert "[link=http://x]click[/link]" in table.stdout and "[conceal]x[/conceal]" in table.stdout
 
 
 @pytest.mark.slow

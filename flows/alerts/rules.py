@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from warehouse.alerts import NewAlert, SeriesMonth
 from warehouse.priority_goods import priority_goods
@@ -25,7 +25,8 @@ _LATER_FIELDS = {"direction": "below", "scope": "trade", "tier": None, "hs6": No
 
 
 class AlertRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a threshold of inf or nan never fires (or always): rejected like every non-finite setting
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     countries: list[str] = Field(min_length=1)
@@ -37,6 +38,14 @@ class AlertRule(BaseModel):
     scope: Literal["trade", "priority_goods"] = Field("trade", description="Country totals, or the priority goods (CHPL).")
     tier: str | None = Field(None, description="priority_goods: the sum of one CHPL tier (default: all goods).")
     hs6: str | None = Field(None, description="priority_goods: one good by its HS 6-digit code.")
+
+    @field_validator("tier", mode="before")
+    @classmethod
+    def _tier_as_text(cls, value: object) -> object:
+        """`tier = 1` in TOML is a number; the list's tiers are text ("1", "2", "3.A", ...)."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"{value:g}"
+        return value
 
     @model_validator(mode="after")
     def _goods_selection(self) -> "AlertRule":

@@ -112,6 +112,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None  # replace the whole body
     status_code: int | None = None  # answer this GENESIS status in a JSON envelope
+    status_content: str | None = None  # ... with this Status.Content text (default: GENESIS's own)
     stall_seconds: float = 0.0  # sleep before answering
     # With stall_seconds: stop sleeping as soon as this many requests are in flight (a rendezvous
     # that shows whether clients can get beyond a number, without depending on their timing).
@@ -383,7 +384,7 @@ class GenesisHandler(BaseHTTPRequestHandler):
             return self._send(fault.http_status, b"<html>Service Unavailable</html>", "text/html", fault)
         service, _, method = endpoint.partition("/")
         if fault and fault.status_code is not None and fault.status_code != 22:
-            return self._json(envelope(service, method, fault.status_code, form))
+            return self._json(envelope(service, method, fault.status_code, form, fault.status_content))
         username, password = self.headers.get("username", ""), self.headers.get("password", "")
         is_token = username in state.tokens and password == ""
         is_user = state.users.get(username) == password and password != ""
