@@ -367,7 +367,7 @@ def test_check_with_connection_refused_answers_within_seconds(tmp_path):
     started = time.monotonic()
     result = exportwatch("check", env=env)
     elapsed = time.monotonic() - started
-    assert result.returncode == 1
+    assert result.returncode == 75  # temporary: unreachable, try later
     assert elapsed < 60, f"took {elapsed:.0f} s"  # the retries: 5 s; the rest is starting Python on a busy machine
     attempts = int(re.search(r"no usable answer after (\d+) attempts \(5 s retry budget used up\)", result.stderr).group(1))
     assert 2 <= attempts <= 5
