@@ -51,11 +51,15 @@ def _reported_by_the_cli(record: logging.LogRecord) -> bool:
     Prefect API keeps the log), the failure hook's notice, any traceback (the CLI prints it once)."""
     return not (
         record.name in ("flows.run_hooks", *PREFECT_RUN_LOGGERS)  # the run's own story: the CLI tells its outcome
+        or record.name.startswith(PREFECT_PLUMBING_LOGGER)  # its background services, e.g. a slot request cut short
         or record.exc_info
     )
 
 
 PREFECT_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+# Prefect's own threads and services: a failing run can leave them an error line about a request it
+# abandoned (ConcurrencySlotAcquisitionService), which says nothing to the user; -v shows it.
+PREFECT_PLUMBING_LOGGER = "prefect._internal"
 
 
 @contextmanager
