@@ -163,9 +163,12 @@ def run_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, timeout: float | 
     """Run a user's read-only SQL (see the module's fences); every statement's result, in order.
 
     The query runs in a worker thread while this one waits: Ctrl-C and the timeout both reach the
-    waiting thread, which stops DuckDB with con.interrupt() (DuckDB 2 does not see Ctrl-C itself)."""
+    waiting thread, which stops DuckDB with con.interrupt() (DuckDB 2 does not see Ctrl-C itself).
+    The wait is on an Event, not Thread.join: on Python 3.11 a Ctrl-C that interrupts join() can
+    leave the thread marked as ended while it still runs, and DuckDB 2 then refuses con.close()."""
     texts = checked_statements(con, sql)
     outcome: dict[str, object] = {}
+    finished = threading.Event()
 
     def work() -> None:
         try:
@@ -177,22 +180,22 @@ def run_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, timeout: float | 
             outcome["results"] = results
         except BaseException as error:  # handed to the waiting thread
             outcome["error"] = error
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, name="exportwatch-sql", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name="exportwatch-sql", daemon=True).start()
     deadline = time.monotonic() + timeout if timeout else None
     stopped: str | None = None
     try:
-        while worker.is_alive():
-            worker.join(POLL_SECONDS)
-            if deadline is not None and time.monotonic() >= deadline and worker.is_alive():
+        while not finished.wait(POLL_SECONDS):
+            if deadline is not None and time.monotonic() >= deadline:
                 stopped = "timeout"
                 con.interrupt()
-                worker.join()
+                wait_for_interrupted(finished)
     except KeyboardInterrupt:
         stopped = "user"
         con.interrupt()
-        worker.join()
+        wait_for_interrupted(finished)
     if stopped == "user":
         raise QueryInterrupted("exportwatch sql: interrupted (Ctrl-C); nothing was changed.", by_user=True)
     if stopped == "timeout" and isinstance(outcome.get("error"), duckdb.InterruptException):
@@ -204,3 +207,13 @@ def run_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, timeout: float | 
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["results"]  # type: ignore[return-value]
+
+
+def wait_for_interrupted(finished: threading.Event) -> None:
+    """Wait for the interrupted query to end (DuckDB stops it within moments); a second Ctrl-C meanwhile changes nothing."""
+    while True:
+        try:
+            finished.wait()
+            return
+        except KeyboardInterrupt:
+            continue
