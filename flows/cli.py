@@ -9,7 +9,7 @@ the user is printed literally (flows.text_output), never interpreted as markup.
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -372,7 +372,7 @@ def sql(
     """Run a read-only query (SELECT, EXPLAIN) against the warehouse; see docs/security.md."""
     import duckdb
 
-    from warehouse.read_only_sql import QueryInterrupted, run_read_only
+    from warehouse.read_only_sql import QueryInterrupted, denied_functions, run_read_only
 
     if not query.strip():
         usage_error('the query is empty; e.g. exportwatch sql "SELECT * FROM monthly_trade LIMIT 5"')
@@ -386,9 +386,10 @@ def sql(
         usage_error(
             f"{len(statements)} statements: --format {format.value} prints one result; run them one by one, or use --format table or jsonl"
         )
-    with read_only_warehouse(config, db) as (_, con):
+    denied: set[str] = set()  # read before the lockdown, which closes DuckDB's list of loaded extensions
+    with read_only_warehouse(config, db, before_lockdown=lambda con: denied.update(denied_functions(con))) as (_, con):
         try:
-            results = run_read_only(con, query, timeout=timeout or None)
+            results = run_read_only(con, query, timeout=timeout or None, denied=frozenset(denied))
         except QueryInterrupted as error:
             print(str(error), file=sys.stderr, flush=True)
             raise typer.Exit(EXIT_INTERRUPTED if error.by_user else EXIT_ERROR) from None
@@ -406,8 +407,11 @@ def one_line(text: str) -> str:
 
 
 @contextmanager
-def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[Any, Any]]:
-    """(settings, read-only connection); waits briefly if an update holds the file, then says so."""
+def read_only_warehouse(
+    config: Path | None, db: Path | None, before_lockdown: Callable[[Any], None] | None = None
+) -> Iterator[tuple[Any, Any]]:
+    """(settings, read-only connection); waits briefly if an update holds the file, then says so.
+    before_lockdown(con) runs before forbid_outside_access."""
     from flows.config import demo_warehouse_instead, load_settings
     from warehouse.connection import connect, forbid_outside_access
 
@@ -423,8 +427,10 @@ def read_only_warehouse(config: Path | None, db: Path | None) -> Iterator[tuple[
         lock_timeout=min(settings.warehouse.lock_timeout_seconds, 5),
         memory_limit=settings.warehouse.memory_limit,
     )
-    forbid_outside_access(con, settings.warehouse.location)
     try:
+        if before_lockdown is not None:
+            before_lockdown(con)
+        forbid_outside_access(con, settings.warehouse.location)
         yield settings, con
     finally:
         con.close()
