@@ -59,12 +59,8 @@ def run_flow_body(
     logger = get_run_logger()
     # GENESIS' limit of parallel requests holds across every run on this Prefect server.
     ensure_request_limit(settings.genesis.max_in_flight)
-    client = build_client(
-        settings,
-        require_credentials(),
-        origin=current_run_origin(),
-        request_slot=prefect_request_slot(settings.genesis.max_in_flight),
-    )
+    request_slot = prefect_request_slot(settings.genesis.max_in_flight)
+    client = build_client(settings, require_credentials(), origin=current_run_origin(), request_slot=request_slot)
     try:
         # SIGTERM/SIGINT end the waits of the fetch threads too, not only the main thread.
         with stop_on_signals():
@@ -78,6 +74,8 @@ def run_flow_body(
                 step=prefect_step,
             )
     finally:
+        # A failed request leaves the others waiting for a slot: they stop before the flow ends.
+        request_slot.close()
         client.close()
     # The load has committed: a failure from here on must not read as if nothing was loaded.
     with after_the_load(report, "evaluating and sending alerts"):

@@ -188,10 +188,6 @@ def test_load_prints_its_summary_as_json(tmp_path, loaded, genesis):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="Prefect's ConcurrencySlotAcquisition service may log an ERROR line on stderr when a run fails (timing-dependent; issue 12 open)",
-    strict=False,
-)
 def test_a_failing_update_is_one_line_without_a_traceback(tmp_path, genesis):
     for _ in range(5):
         genesis.state.add_fault(Fault(body=b"<html>maintenance [/] [link=x]</html>", headers={"Content-Type": "text/html"}))
@@ -237,10 +233,7 @@ def test_status_shows_every_run_also_one_that_found_nothing_new(tmp_path, genesi
     assert "unchanged" in table and "loaded" in table
 
 
-@pytest.mark.xfail(
-    reason="Prefect's ConcurrencySlotAcquisition service may log an ERROR line on stderr when a run fails (timing-dependent; issue 12 open)",
-    strict=False,
-)
+@pytest.mark.slow
 def test_markup_in_a_genesis_status_text_is_printed_and_stored_literally(tmp_path, genesis):
     # Issue 13 #5: such a text once crashed the update, and, stored in the run log, every later status and runs.
     text = "Tabelle [/] gesperrt: [link=http://x]click[/link] [conceal]x[/conceal]"

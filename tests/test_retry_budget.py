@@ -300,6 +300,48 @@ def test_a_stop_ends_the_wait_for_a_slot_of_the_global_limit(prefect_harness):
     assert waited < SLOT_POLL_SECONDS + 3
 
 
+@pytest.mark.slow
+def test_closing_the_slots_of_an_ended_run_ends_the_wait_for_a_slot(prefect_harness):
+    """A failed run leaves its other requests waiting for a slot: close() stops them, and returns
+    once none of them is still asking the Prefect API (which the CLI stops right after)."""
+    from flows.orchestration.request_slots import (
+        CLOSE_WAIT_SECONDS,
+        SLOT_POLL_SECONDS,
+        RequestSlotUnavailable,
+        prefect_request_slot,
+        set_request_limit,
+    )
+
+    set_request_limit(1, name="test-close-slots")
+    holder, run = prefect_request_slot(3, name="test-close-slots"), prefect_request_slot(3, name="test-close-slots")
+    raised: list[BaseException] = []
+    entered = threading.Event()
+
+    def wait_for_the_slot() -> None:
+        try:
+            entered.set()
+            with run():
+                pass
+        except BaseException as error:
+            raised.append(error)
+
+    with holder():  # the only slot of the limit, held as another process would
+        thread = threading.Thread(target=wait_for_the_slot)
+        thread.start()
+        entered.wait()
+        time.sleep(SLOT_POLL_SECONDS + 0.5)  # waiting at the Prefect API now
+        closed_at = time.monotonic()
+        run.close()
+        closed_after = time.monotonic() - closed_at
+        thread.join(timeout=1)  # close() returned: the thread no longer asks, it is leaving
+        assert not thread.is_alive()
+    assert [type(e) for e in raised] == [RequestSlotUnavailable]
+    assert "the run has ended" in str(raised[0])
+    assert closed_after < CLOSE_WAIT_SECONDS
+    with holder():  # the ended run holds no slot
+        pass
+
+
 # -- through the command line ----------------------------------------------------------------------
 
 

@@ -32,7 +32,10 @@ def configure_prefect() -> None:
 def prefect_console(verbosity: int) -> None:
     """Prefect's log on the terminal of a CLI command: everything with --verbose (2); by default
     (1) warnings and errors, except what the CLI reports itself (the run's failure, tracebacks);
-    errors only with --quiet (0). The run's log still reaches the Prefect API in full."""
+    errors only with --quiet (0). The run's log still reaches the Prefect API in full.
+
+    Two handlers write Prefect's log to stderr: the console handler on the root logger, and a
+    handler of its own on PREFECT_PLUMBING_LOGGER, which does not propagate (Prefect's logging.yml)."""
 
     from prefect.logging.handlers import PrefectConsoleHandler
 
@@ -44,6 +47,9 @@ def prefect_console(verbosity: int) -> None:
             handler.setLevel(logging.WARNING if verbosity == 1 else logging.ERROR)
             handler.addFilter(_reported_by_the_cli)
             handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))  # a line for people, not a log
+    if verbosity < 2:
+        for handler in logging.getLogger(PREFECT_PLUMBING_LOGGER).handlers:
+            handler.setLevel(logging.CRITICAL + 1)
 
 
 def _reported_by_the_cli(record: logging.LogRecord) -> bool:
@@ -51,14 +57,14 @@ def _reported_by_the_cli(record: logging.LogRecord) -> bool:
     Prefect API keeps the log), the failure hook's notice, any traceback (the CLI prints it once)."""
     return not (
         record.name in ("flows.orchestration.run_hooks", *PREFECT_RUN_LOGGERS)  # the run's own story: the CLI tells its outcome
-        or record.name.startswith(PREFECT_PLUMBING_LOGGER)  # its background services, e.g. a slot request cut short
         or record.exc_info
     )
 
 
 PREFECT_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 # Prefect's own threads and services: a failing run can leave them an error line about a request it
-# abandoned (ConcurrencySlotAcquisitionService), which says nothing to the user; -v shows it.
+# abandoned ("Service 'ConcurrencySlotAcquisitionWithLeaseService' failed with 0 pending items"),
+# which says nothing to the user; -v shows it.
 PREFECT_PLUMBING_LOGGER = "prefect._internal"
 
 

@@ -11,6 +11,7 @@ accounts therefore share the 3 slots, which is slower but never too many.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,7 +24,7 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from flows import shutdown
 from flows.errors import ExportwatchError, TemporaryError
-from flows.genesis.client import RequestSlot, local_request_slot
+from flows.genesis.client import local_request_slot
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ LEASE_SECONDS = 60
 SLOT_WAIT_SECONDS = 900
 # The wait is asked for in pieces this long, so that a stop (flows.shutdown) ends it between them.
 SLOT_POLL_SECONDS = 2.0
+# How long closing the slots of an ended run waits for a pending request for a slot to be answered.
+CLOSE_WAIT_SECONDS = SLOT_POLL_SECONDS + 3
 
 
 class RequestSlotUnavailable(ExportwatchError):
@@ -87,46 +90,81 @@ def set_request_limit(limit: int, name: str = GENESIS_REQUEST_LIMIT) -> None:
             client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=limit))
 
 
-def prefect_request_slot(max_in_flight: int, name: str = GENESIS_REQUEST_LIMIT) -> RequestSlot:
-    """A request slot of this process that also occupies one slot of the global limit `name`.
+class PrefectRequestSlots:
+    """The request slot of one run's client (a RequestSlot): a slot of this process that also occupies
+    one slot of the global limit `name`. close() at the end of the run.
 
     The local slot comes first, so threads waiting in this process do not queue at the Prefect
     API. The limit must exist (ensure_request_limit): a missing one fails the request instead
-    of silently meaning "no limit".
-    """
-    local_slot = local_request_slot(max_in_flight)
+    of silently meaning "no limit"."""
+
+    def __init__(self, max_in_flight: int, name: str = GENESIS_REQUEST_LIMIT) -> None:
+        self.name = name
+        self.max_in_flight = max_in_flight
+        self._local_slot = local_request_slot(max_in_flight)
+        self._closed = threading.Event()
+        self._waiting = 0  # threads between asking the Prefect API for a slot and its answer
+        self._waiting_changed = threading.Condition()
 
     @contextmanager
-    def slot() -> Iterator[None]:
-        with local_slot(), ExitStack() as held:
-            deadline = time.monotonic() + SLOT_WAIT_SECONDS
-            while True:
-                shutdown.check()
-                try:
-                    held.enter_context(
-                        concurrency(
-                            name,
-                            occupy=1,
-                            timeout_seconds=SLOT_POLL_SECONDS,
-                            lease_duration=LEASE_SECONDS,
-                            strict=True,
-                            # A request that is already running finishes when the Prefect API is
-                            # briefly unreachable; at worst GENESIS answers status 6 and is retried.
-                            raise_on_lease_renewal_failure=False,
-                        )
-                    )
-                    break
-                except AcquireConcurrencySlotTimeoutError:
-                    if time.monotonic() >= deadline:
-                        raise RequestSlotsBusy(
-                            f"waited {SLOT_WAIT_SECONDS} s for a GENESIS request slot of the global concurrency limit {name}: "
-                            f"slots may be stuck, or the Prefect API unreachable. See `prefect gcl inspect {name}`."
-                        ) from None
-                except ConcurrencySlotAcquisitionError as error:
-                    raise RequestSlotUnavailable(
-                        f"no GENESIS request slot from the global concurrency limit {name} ({error}). "
-                        f"Create it with `prefect gcl create {name} --limit {max_in_flight}` or start `exportwatch serve`."
-                    ) from None
+    def __call__(self) -> Iterator[None]:
+        with self._local_slot(), ExitStack() as held:
+            with self._waiting_changed:
+                self._waiting += 1
+            try:
+                self._acquire(held)
+            finally:
+                with self._waiting_changed:
+                    self._waiting -= 1
+                    self._waiting_changed.notify_all()
             yield
 
-    return slot
+    def _acquire(self, held: ExitStack) -> None:
+        deadline = time.monotonic() + SLOT_WAIT_SECONDS
+        while True:
+            shutdown.check()
+            self._check_open()
+            try:
+                held.enter_context(
+                    concurrency(
+                        self.name,
+                        occupy=1,
+                        timeout_seconds=SLOT_POLL_SECONDS,
+                        lease_duration=LEASE_SECONDS,
+                        strict=True,
+                        # A request that is already running finishes when the Prefect API is
+                        # briefly unreachable; at worst GENESIS answers status 6 and is retried.
+                        raise_on_lease_renewal_failure=False,
+                    )
+                )
+                break
+            except AcquireConcurrencySlotTimeoutError:
+                if time.monotonic() >= deadline:
+                    raise RequestSlotsBusy(
+                        f"waited {SLOT_WAIT_SECONDS} s for a GENESIS request slot of the global concurrency limit {self.name}: "
+                        f"slots may be stuck, or the Prefect API unreachable. See `prefect gcl inspect {self.name}`."
+                    ) from None
+            except ConcurrencySlotAcquisitionError as error:
+                raise RequestSlotUnavailable(
+                    f"no GENESIS request slot from the global concurrency limit {self.name} ({error}). "
+                    f"Create it with `prefect gcl create {self.name} --limit {self.max_in_flight}` or start `exportwatch serve`."
+                ) from None
+        self._check_open()  # granted after the run ended: the slot goes back at once (ExitStack)
+
+    def _check_open(self) -> None:
+        if self._closed.is_set():
+            raise RequestSlotUnavailable("the run has ended: no more GENESIS requests")
+
+    def close(self) -> None:
+        """End the run's requests for slots: a thread still waiting (a failed run leaves its other
+        requests waiting) stops asking, and this returns once no request for a slot is left with
+        the Prefect API, or after CLOSE_WAIT_SECONDS. Without it, a slot requested after the run
+        ended reaches a Prefect API that may be gone, and Prefect's slot service logs an ERROR."""
+        self._closed.set()
+        with self._waiting_changed:
+            self._waiting_changed.wait_for(lambda: self._waiting == 0, timeout=CLOSE_WAIT_SECONDS)
+
+
+def prefect_request_slot(max_in_flight: int, name: str = GENESIS_REQUEST_LIMIT) -> PrefectRequestSlots:
+    """A request slot of this process that also occupies one slot of the global limit `name`."""
+    return PrefectRequestSlots(max_in_flight, name)
