@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from flows.errors import EXIT_ERROR, EXIT_TEMPORARY, EXIT_USAGE, EXPECTED_ERRORS, ExportwatchError, TemporaryError
-from flows.orchestration.prefect_env import configure_prefect
+from flows.orchestration.prefect_env import configure_prefect, send_pending_logs_and_events
 from flows.text_output import OutputFormat, write_rows
 
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
@@ -36,7 +36,15 @@ class ExportwatchApp(typer.Typer):
             return super().__call__(*args, **kwargs)
         except EXPECTED_ERRORS as error:
             report_error(error)
-            sys.exit(exit_code(error))
+            code = exit_code(error)
+            if code == EXIT_INTERRUPTED:
+                # The run has ended and its state is recorded. A message abandoned in flight to a
+                # slow alert channel runs in Apprise's worker threads, which the interpreter would
+                # wait for at exit, up to the channel's timeout: do not wait for them.
+                send_pending_logs_and_events()
+                sys.stdout.flush()
+                os._exit(code)
+            sys.exit(code)
         except Exception:
             traceback.print_exc()
             print(BUG_REPORT, file=sys.stderr)
@@ -44,9 +52,12 @@ class ExportwatchApp(typer.Typer):
 
 
 def exit_code(error: BaseException) -> int:
+    from flows.shutdown import Stopped
     from warehouse.connection import WarehouseLockedError
     from warehouse.transactions import WriteConflictError
 
+    if isinstance(error, Stopped):  # Ctrl-C or SIGTERM, also when it stopped a run after its load committed
+        return EXIT_INTERRUPTED
     return EXIT_TEMPORARY if isinstance(error, (TemporaryError, WarehouseLockedError, WriteConflictError)) else EXIT_ERROR
 
 

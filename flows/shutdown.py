@@ -5,6 +5,11 @@ Signal handlers run in the main thread only, while the waits run in fetch worker
 time.sleep there would hold a stopped run (and its update lock) until the sleep ends. wait() ends
 within WAKE_SECONDS of request_stop() and raises Stopped, an ExportwatchError, so the run unwinds
 like any other failure: the lock is released and the warehouse stays as it was.
+
+Once a run's load has committed (defer_interrupts), a signal only requests the stop: the steps after
+the load (alerts, snapshot, report) look at check() between them and in their waits, and the run
+ends as a Failed flow run that says the data was loaded (StoppedAfterLoad), not as an interrupted,
+"Crashed" one.
 """
 
 import signal
@@ -13,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flows.errors import ExportwatchError
+from flows.errors import ExportwatchError, LoadedButFailed
 
 # Event.wait wakes at once when the event is set; this is only the longest a wait that polls
 # something else (a lock, a semaphore) goes without looking at the event.
@@ -21,10 +26,15 @@ WAKE_SECONDS = 0.2
 
 _stop = threading.Event()
 _reason = "a stop was requested"
+_deferred = threading.Event()  # set: a signal requests a stop and raises nothing (defer_interrupts)
 
 
 class Stopped(ExportwatchError):
     """The run was asked to stop (SIGTERM, Ctrl-C) while it waited."""
+
+
+class StoppedAfterLoad(Stopped, LoadedButFailed):
+    """The run was asked to stop after its load committed; the text begins with errors.LOADED."""
 
 
 def request_stop(reason: str = "a stop was requested") -> None:
@@ -56,18 +66,36 @@ def reset() -> None:
     _stop.clear()
 
 
+def reason() -> str:
+    return _reason
+
+
+def defer_interrupts() -> None:
+    """From now until the end of the current stop_on_signals, SIGTERM and SIGINT only request a stop:
+    the load has committed, and the steps after it stop at their next check() with a clear state
+    instead of being cut off by KeyboardInterrupt wherever they are."""
+    _deferred.set()
+
+
 @contextmanager
 def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> Iterator[None]:
     """While inside, SIGTERM and SIGINT request a stop and then go on to the handler that was there
-    before (Prefect's SIGTERM bridge, Python's KeyboardInterrupt, a CLI's own). Outside the main
-    thread, where no handler can be installed, it does nothing."""
+    before (Prefect's SIGTERM bridge, Python's KeyboardInterrupt, a CLI's own), unless
+    defer_interrupts() was called inside. Outside the main thread, where no handler can be
+    installed, it does nothing."""
+    _deferred.clear()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        try:
+            yield
+        finally:
+            _deferred.clear()
         return
     previous: dict[int, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
         request_stop(f"{signal.Signals(signum).name} received")
+        if _deferred.is_set():
+            return
         before = previous[signum]
         if callable(before):
             before(signum, frame)
@@ -80,5 +108,6 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) 
     try:
         yield
     finally:
+        _deferred.clear()
         for signum, before in previous.items():
             signal.signal(signum, before)

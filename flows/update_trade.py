@@ -2,6 +2,10 @@
 
 plan requests -> fetch (retried) -> parse and validate -> load -> evaluate alerts -> artifact.
 Each step is a task wrapping a plain function of flows.pipeline; see that package for the logic.
+
+Ctrl-C or SIGTERM before the load commits interrupts the run (nothing was loaded); after it, the
+signal only asks the remaining steps to stop, and the run ends Failed with a message that says the
+data was loaded (flows.shutdown, docs/operations.md).
 """
 
 from collections.abc import Iterator
@@ -13,6 +17,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from flows import shutdown
 from flows.alerts.process import AlertOutcome, process_alerts
 from flows.config import Settings, load_settings
 from flows.errors import LOADED, ExportwatchError, LoadedButFailed
@@ -27,7 +32,7 @@ from flows.pipeline.fetch import build_client
 from flows.pipeline.load import UpdateReport
 from flows.pipeline.run import run_update
 from flows.report.artifact import latest_chart_markdown
-from flows.shutdown import stop_on_signals
+from flows.shutdown import StoppedAfterLoad, stop_on_signals
 from warehouse.errors import WarehouseError
 from warehouse.snapshot import publish_snapshot
 
@@ -36,12 +41,19 @@ keep_expected_failures_short()
 
 @contextmanager
 def after_the_load(report: UpdateReport, what: str) -> Iterator[None]:
-    """A step after the load's commit: its expected failures say what was loaded and what failed."""
+    """A step after the load's commit: it does not start once a stop was requested, and its expected
+    failures (a stop among them) say what was loaded and what failed."""
     try:
+        shutdown.check()
         yield
     except (ExportwatchError, WarehouseError, OSError, duckdb.Error) as error:
         if report.status != "loaded":
             raise
+        if isinstance(error, shutdown.Stopped):
+            raise StoppedAfterLoad(
+                f"{LOADED} ({report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions); "
+                f"then the run was stopped ({shutdown.reason()}) while {what}: the next update does what was left."
+            ) from None
         raise LoadedButFailed(
             f"{LOADED} ({report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions), "
             f"but {what} failed: {error}"
@@ -56,13 +68,13 @@ def run_flow_body(
     until: int | None = None,
 ) -> UpdateReport:
     """What update_trade and backfill share: one pipeline run with tasks, then the artifact."""
-    logger = get_run_logger()
     # GENESIS' limit of parallel requests holds across every run on this Prefect server.
     ensure_request_limit(settings.genesis.max_in_flight)
     request_slot = prefect_request_slot(settings.genesis.max_in_flight)
     client = build_client(settings, require_credentials(), origin=current_run_origin(), request_slot=request_slot)
     try:
-        # SIGTERM/SIGINT end the waits of the fetch threads too, not only the main thread.
+        # SIGTERM/SIGINT end the waits of the fetch threads too, not only the main thread; once the
+        # load has committed, they only request a stop (see the module docstring).
         with stop_on_signals():
             report = run_update(
                 settings,
@@ -73,11 +85,19 @@ def run_flow_body(
                 run_id=str(flow_run.id or "") or None,
                 step=prefect_step,
             )
+            shutdown.defer_interrupts()  # also for a run that loaded nothing: its run log row is written
+            alerts = after_load_steps(settings, report)
     finally:
         # A failed request leaves the others waiting for a slot: they stop before the flow ends.
         request_slot.close()
         client.close()
-    # The load has committed: a failure from here on must not read as if nothing was loaded.
+    report.alerts = alerts
+    return report
+
+
+def after_load_steps(settings: Settings, report: UpdateReport) -> AlertOutcome:
+    """Alerts, snapshot and the run's artifact, each skipped once a stop was requested."""
+    logger = get_run_logger()
     with after_the_load(report, "evaluating and sending alerts"):
         alerts: AlertOutcome = prefect_step(process_alerts)(settings)
     snapshot = settings.warehouse.snapshot_path
@@ -104,10 +124,10 @@ def run_flow_body(
         alerts.messages_sent,
         alerts.pending,
     )
-    markdown = render_markdown(report, alerts.raised) + latest_chart_markdown(settings, loaded=report.status == "loaded")
-    create_markdown_artifact(markdown, key="exportwatch-update", description="What this run changed")
-    report.alerts = alerts
-    return report
+    with after_the_load(report, "writing the run's report"):
+        markdown = render_markdown(report, alerts.raised) + latest_chart_markdown(settings, loaded=report.status == "loaded")
+        create_markdown_artifact(markdown, key="exportwatch-update", description="What this run changed")
+    return alerts
 
 
 @flow(name="update-trade", on_failure=[notify_failure])

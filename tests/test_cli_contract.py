@@ -3,6 +3,7 @@ an expected failure is one short line on stderr and never a traceback, exit code
 of failure it was, output formats, foreign text printed literally, tables that fit 80 columns."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 from flows.demo.genesis_server import Fault
 from flows.pipeline.run import run_update
-from tests.support import TOKEN, query
+from tests.support import TOKEN, Receiver, query
 from tests.test_cli import exportwatch, prefect_home  # noqa: F401  (the fixture keeps Prefect's files in tmp_path)
 
 MARKUP = ["[/]", "[p]", "[link=https://evil.example]click[/link]", "[conceal]hidden[/conceal]", "[bold red]x"]
@@ -285,6 +286,71 @@ def test_ctrl_c_during_an_update_stops_within_seconds_and_leaves_nothing(tmp_pat
     assert not (db.parent / (db.name + ".update-lock")).exists() or _lock_is_free(db)
     if db.exists():
         assert query(db, "SELECT count(*) FROM observations") == [(0,)]
+
+
+# A rule the fixture's RU series crosses (exports fall by two thirds from March 2022): the first
+# update raises alerts, so it goes on to send them once its load has committed.
+ALERTING_CONFIG = """
+[watchlist]
+countries = ["RU"]
+
+[alerts]
+channels = ["{channel}"]
+delivery_backoff_seconds = 0
+
+[[alerts.rules]]
+name = "ru-exports-fall"
+countries = ["RU"]
+flow = "export"
+metric = "yoy_pct"
+threshold = -30.0
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_after_the_load_committed_stops_the_run_as_failed_saying_the_data_was_loaded(tmp_path, genesis):
+    """Issue 12 #3: Ctrl-C while the alerts go out to a slow channel: the command ends within
+    seconds with one line saying the data was loaded, the rows stay, the lock is free, and Prefect
+    records a Failed run that says so, not a Crashed one."""
+    receiver = Receiver()
+    receiver.release.clear()  # the channel takes the message and answers only when released: a hanging webhook
+    config = tmp_path / "exportwatch.toml"
+    # rto: Apprise's read timeout, longer than the test: only the stop can end the send
+    config.write_text(ALERTING_CONFIG.format(channel=f"{receiver.url}?rto=120"), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_", "PREFECT_"))}
+    environment.update(GENESIS_API_URL=genesis.base_url, GENESIS_TOKEN=TOKEN, PREFECT_HOME=str(tmp_path / "prefect"))
+    command = [sys.executable, "-m", "flows.cli", "update", "--db", str(db), "--config", str(config)]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # The first message reaches the channel only after the load's commit.
+        assert receiver.arrived.wait(timeout=400), "no alert reached the channel"
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        stopped_after = time.monotonic() - interrupted
+    finally:
+        process.kill()
+        receiver.release.set()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert stderr.startswith("error: The data of this run WAS loaded (") and "stopped (SIGINT received)" in stderr, stderr
+    assert stopped_after <= 5, stopped_after
+    assert query(db, "SELECT count(*) > 0 FROM observations") == [(True,)]
+    assert query(db, "SELECT status FROM update_runs") == [("loaded",)]
+
+    runs = json.loads(
+        subprocess.run(
+            [*command[:3], "runs", "--format", "json"], env=environment, capture_output=True, text=True, timeout=600
+        ).stdout
+    )
+    assert [(run["state"], run["message"].startswith("The data of this run WAS loaded")) for run in runs] == [("Failed", True)], (
+        runs
+    )
+
+    again = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr  # the update lock was released
+    assert query(db, "SELECT count(*) FROM alerts WHERE delivered_at IS NULL") == [(0,)]  # the rest went out now
 
 
 def _lock_is_free(db) -> bool:

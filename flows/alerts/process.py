@@ -1,15 +1,21 @@
 """After a load: evaluate every rule on what changed since it last looked, store the alerts, and
-deliver everything still pending (also from earlier runs) to every channel."""
+deliver everything still pending (also from earlier runs) to every channel.
+
+A stop (flows.shutdown: Ctrl-C, SIGTERM) ends the delivery within moments, also in the middle of
+sending to a slow channel: what was delivered is recorded, the rest stays pending for the next run.
+A message abandoned in flight may still arrive, and then arrives once more with the next run.
+"""
 
 import logging
-import time
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from flows import shutdown
 from flows.alerts import messages
-from flows.alerts.channels import Channel, send
+from flows.alerts.channels import Channel, SendResult, send
 from flows.alerts.rules import AlertRule, decide
 from flows.config import Settings, resolve_countries
 from schemas.measures import VALUE_MEASURES
@@ -113,6 +119,7 @@ def deliver_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> Alert
     historical = [a for a in pending if a["kind"] == "historical"]
     groups = [[a] for a in pending if a["kind"] != "historical"] + ([historical] if historical else [])
     for group in groups:
+        shutdown.check()
         alert_ids = [a["alert_id"] for a in group]
         if not claim(con, alert_ids):
             log.info("alert(s) %s are being sent by another process", ", ".join(map(str, alert_ids)))
@@ -143,19 +150,24 @@ def deliver(
     delivered_now: dict[str, datetime] = {}
     errors: list[str] = []
     tries = 0
-    for attempt in range(settings.alerts.delivery_attempts):
-        tries += 1
-        errors = []
-        for channel in [c for c in missing if c.key not in delivered_now]:
-            result = send(channel, title, body)
-            if result.ok:
-                delivered_now[channel.key] = utcnow()
-            else:
-                errors.append(result.error or "delivery failed")
-        if not errors:
-            break
-        if attempt + 1 < settings.alerts.delivery_attempts:
-            time.sleep(settings.alerts.delivery_backoff_seconds * 2**attempt)
+    stopped: shutdown.Stopped | None = None
+    try:
+        for attempt in range(settings.alerts.delivery_attempts):
+            tries += 1
+            errors = []
+            for channel in [c for c in missing if c.key not in delivered_now]:
+                result = send_unless_stopped(channel, title, body)
+                if result.ok:
+                    delivered_now[channel.key] = utcnow()
+                else:
+                    errors.append(result.error or "delivery failed")
+            if not errors:
+                break
+            if attempt + 1 < settings.alerts.delivery_attempts:
+                shutdown.wait(settings.alerts.delivery_backoff_seconds * 2**attempt)
+    except shutdown.Stopped as error:
+        stopped = error
+        errors = [str(error)]
     complete = not errors
     in_transaction(
         con,
@@ -164,7 +176,31 @@ def deliver(
         ),
         what="Recording alert deliveries",
     )
+    if stopped is not None:
+        raise stopped
     return complete
+
+
+def send_unless_stopped(channel: Channel, title: str, body: str) -> SendResult:
+    """send() in a thread of its own, waited for in steps of shutdown.WAKE_SECONDS: a stop ends the
+    wait (raises Stopped) also while a slow channel holds the request, whose timeouts may be long."""
+    outcome: list[SendResult | BaseException] = []
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome.append(send(channel, title, body))
+        except BaseException as error:  # handed to the waiting thread
+            outcome.append(error)
+        finally:
+            finished.set()
+
+    threading.Thread(target=work, name="exportwatch-alert", daemon=True).start()
+    while not finished.wait(shutdown.WAKE_SECONDS):
+        shutdown.check()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def notify_run_failed(settings: Settings, flow_name: str, run_name: str, message: str) -> list[str]:

@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from flows import shutdown
 from flows.alerts.process import notify_run_failed
 from flows.config import load_settings
 
@@ -14,6 +15,8 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """A failed run: tell the user's alert channels, with the run's clear error message."""
     message = state.message or "the run failed"
     log.error("flow run %s failed: %s", flow_run.name, message)
+    if shutdown.stop_requested():  # the user or the service manager stopped it: no notice, no wait for slow channels
+        return
     parameters = flow_run.parameters or {}
     try:
         settings = load_settings(
