@@ -8,7 +8,6 @@ the user is printed literally (flows.text_output), never interpreted as markup.
 
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -46,6 +45,8 @@ class ExportwatchApp(typer.Typer):
                 os._exit(code)
             sys.exit(code)
         except Exception:
+            import traceback  # only for a bug: the module costs start-up time of every command
+
             traceback.print_exc()
             print(BUG_REPORT, file=sys.stderr)
             sys.exit(EXIT_ERROR)

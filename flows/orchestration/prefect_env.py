@@ -1,10 +1,12 @@
 """Prefect settings exportwatch wants unless the user chose otherwise. Must run before Prefect is
-imported, because Prefect reads its settings at import time."""
+imported, because Prefect reads its settings at import time.
+
+Every command imports this module (configure_prefect), also those that start no flow: what only
+the temporary API needs (subprocess, socket) is imported where it is used, for start-up time.
+"""
 
 import logging
 import os
-import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +83,8 @@ def temporary_prefect_api() -> Iterator[None]:
     if os.environ.get("PREFECT_API_URL"):
         yield
         return
+    import subprocess
+
     from flows.orchestration.prefect_server import stop_process_group, wait_until_healthy
 
     port = free_port()
@@ -132,6 +136,8 @@ def send_pending_logs_and_events() -> None:
 
 
 def free_port() -> int:
+    import socket
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
