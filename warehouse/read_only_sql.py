@@ -71,18 +71,14 @@ def _function_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     }
 
 
-def _loaded_extensions(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    return frozenset(row[0] for row in con.execute("SELECT extension_name FROM duckdb_extensions() WHERE loaded").fetchall())
-
-
-@cache
-def _fresh_extensions() -> frozenset[str]:
-    """The extensions a fresh DuckDB (of this process's version) has loaded: built in or autoloaded."""
-    fresh = duckdb.connect()
-    try:
-        return _loaded_extensions(fresh)
-    finally:
-        fresh.close()
+def _loaded_extensions_beyond_the_build(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `con` loaded an extension that is not built into DuckDB itself (statically linked
+    ones, such as json and parquet, are loaded in every connection and part of a fresh DuckDB)."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_extensions() WHERE loaded AND install_mode IS DISTINCT FROM 'STATICALLY_LINKED'"
+        ).fetchone()[0]
+    )
 
 
 @cache
@@ -97,9 +93,9 @@ def _built_in_functions() -> frozenset[str]:
 
 def extension_functions(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     """The built-in functions `con` has beyond those of a fresh DuckDB: what loaded extensions added.
-    A connection whose loaded extensions are those of a fresh DuckDB (a warehouse file) has none,
+    A connection that loaded no extension beyond DuckDB's built-in ones (a warehouse file) has none,
     which the list of loaded extensions tells in milliseconds."""
-    if _loaded_extensions(con) <= _fresh_extensions():
+    if not _loaded_extensions_beyond_the_build(con):
         return frozenset()
     return frozenset(_function_names(con) - _built_in_functions())
 
