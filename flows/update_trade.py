@@ -5,7 +5,7 @@ Each step is a task wrapping a plain function of flows.pipeline; see that packag
 
 Ctrl-C or SIGTERM before the load commits interrupts the run (nothing was loaded); after it, the
 signal only asks the remaining steps to stop, and the run ends Failed with a message that says the
-data was loaded (flows.shutdown, docs/operations.md).
+data was loaded (flows.shutdown, docs/cli.md).
 """
 
 from collections.abc import Iterator
