@@ -258,6 +258,12 @@ def test_markup_in_a_genesis_status_text_is_printed_and_stored_literally(tmp_pat
     assert "[link=http://x]click[/link]" in table.stdout and "[conceal]x[/conceal]" in table.stdout
 
 
+def heeding_ctrl_c() -> None:
+    """In the child before it starts: SIGINT as in a terminal. Under nohup or in a shell's background
+    job the test runner ignores SIGINT, and a child would inherit that and never see the Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_during_an_update_stops_within_seconds_and_leaves_nothing(tmp_path, genesis):
     genesis.state.add_fault(Fault(stall_seconds=120))  # the fetch hangs: the user presses Ctrl-C
@@ -271,6 +277,7 @@ def test_ctrl_c_during_an_update_stops_within_seconds_and_leaves_nothing(tmp_pat
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=heeding_ctrl_c,
     )
     deadline = time.monotonic() + 400
     while not genesis.state.requests_to("data/tablefile") and time.monotonic() < deadline:
@@ -321,7 +328,9 @@ def test_ctrl_c_after_the_load_committed_stops_the_run_as_failed_saying_the_data
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("GENESIS_", "EXPORTWATCH_", "PREFECT_"))}
     environment.update(GENESIS_API_URL=genesis.base_url, GENESIS_TOKEN=TOKEN, PREFECT_HOME=str(tmp_path / "prefect"))
     command = [sys.executable, "-m", "flows.cli", "update", "--db", str(db), "--config", str(config)]
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=heeding_ctrl_c
+    )
     try:
         # The first message reaches the channel only after the load's commit.
         assert receiver.arrived.wait(timeout=400), "no alert reached the channel"
