@@ -489,7 +489,8 @@ def serve(
 
     from flows.config import load_settings
     from flows.genesis.credentials import require_credentials
-    from flows.serve import local_prefect_server, raise_keyboard_interrupt_on_sigterm, serve_deployments
+    from flows.orchestration.prefect_server import local_prefect_server
+    from flows.serve import raise_keyboard_interrupt_on_sigterm, serve_deployments
 
     settings = load_settings(config, db=db)  # validates cron and time zone: nothing starts for a config that cannot work
     require_credentials()
