@@ -312,6 +312,48 @@ def test_report_errors_say_what_to_do(settings, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.fixture
+def png_renders(monkeypatch) -> list[dict]:
+    """The Vega-Lite specs vl-convert renders to PNG (a spy: the real renderer still draws each one)."""
+    import vl_convert
+
+    specs, render = [], vl_convert.vegalite_to_png
+
+    def counting_render(spec, *args, **kwargs):
+        specs.append(spec)
+        return render(spec, *args, **kwargs)
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_png", counting_render)
+    return specs
+
+
+def test_each_chart_of_the_report_is_rendered_once(warehouse, tmp_path, png_renders):
+    result = build_report(warehouse, tmp_path / "report", "RU")
+
+    assert len(png_renders) == len(result.charts) == 2  # the series and the route comparison
+    assert [decode_png(path.read_bytes()) for path in result.charts.values()] == [(1920, 1120), (1920, 880)]
+
+
+@pytest.mark.parametrize("scale_eur", [10**3, 10**6, 10**12])
+def test_a_chart_comes_out_at_its_size_in_one_render_whatever_room_its_labels_take(scale_eur, png_renders):
+    """Axis labels from "0.5" to "500,000,000" need different room: the plot area gives way, the image does not."""
+    from flows.report.charts import render_png, series_chart
+
+    series = [
+        {
+            "month": date(2019 + i // 12, i % 12 + 1, 1),
+            "value_eur": Decimal(scale_eur * (500 + 10 * i)),
+            "yoy_pct": -3.0 * i,
+            "quality": "p",
+        }
+        for i in range(60)
+    ]
+    title = "German exports to a country with a rather long name (since 05/1992), million EUR"
+    png = render_png(series_chart(title, "a subtitle " * 30, series, [], []), 721, 359, scale=1)
+
+    assert len(png_renders) == 1 and (png.width, png.height) == (721, 359) and decode_png(png.data) == (721, 359)
+
+
 def test_the_series_chart_draws_a_marker_on_every_alert_and_revised_month():
     from flows.report.charts import render_png, series_chart
 
