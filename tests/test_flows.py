@@ -35,7 +35,7 @@ def test_update_trade_loads_and_publishes_what_changed(prefect_harness, flow_env
 
     assert (second["rows_inserted"], second["rows_closed"], second["revised_months"]) == (1, 1, 1)
     artifact = latest_artifact()
-    assert "## Revised months" in artifact and "| RU | exports | 2026-08 |" in artifact and "→ 777,500 |" in artifact
+    assert "## Revised months" in artifact and "| RU | exports | 2026-08 |" in artifact and "→ 0.778 m EUR |" in artifact
 
 
 def test_an_unchanged_run_says_so(prefect_harness, flow_env, settings, genesis, monkeypatch, tmp_path):

@@ -1,8 +1,8 @@
 """What a run changed, as Markdown for the Prefect artifact and as lines for the terminal."""
 
-from decimal import Decimal
-
+from flows.money import format_millions
 from flows.pipeline.load import UpdateReport
+from schemas.measures import MEASURES
 
 MEASURE_NAMES = {
     "WERTA": "exports",
@@ -15,8 +15,11 @@ MEASURE_NAMES = {
 _MAX_ROWS = 50
 
 
-def eur(value: Decimal | float | None) -> str:
-    return "–" if value is None else f"{Decimal(value):,.0f}"
+def amount(change: dict, column: str) -> str:
+    """A value in its measure's unit, to the thousand (three decimals of a million): GENESIS publishes
+    thousands, so a revision of a thousand EUR still shows."""
+    measure = MEASURES.get(change["measure"])
+    return format_millions(change[column], measure.base_unit if measure else None, decimals=3)
 
 
 def render_markdown(report: UpdateReport, alerts: list[str] | None = None) -> str:
@@ -30,13 +33,13 @@ def render_markdown(report: UpdateReport, alerts: list[str] | None = None) -> st
     if report.new:
         lines += ["", "## New months", "", "| country | series | month | value |", "|---|---|---|---:|"]
         for change in report.new[-_MAX_ROWS:]:
-            lines.append(_row(change, eur(change["new_value"])))
+            lines.append(_row(change, amount(change, "new_value")))
         if report.new_count > len(report.new):
             lines.append(f"\n… and {report.new_count - len(report.new)} earlier values (a backfill).")
     if report.revised:
         lines += ["", "## Revised months", "", "| country | series | month | old → new |", "|---|---|---|---:|"]
         for change in report.revised[:_MAX_ROWS]:
-            lines.append(_row(change, f"{eur(change['old_value'])} → {eur(change['new_value'])}"))
+            lines.append(_row(change, f"{amount(change, 'old_value')} → {amount(change, 'new_value')}"))
         if report.revised_count > len(report.revised):
             lines.append(f"\n… and {report.revised_count - len(report.revised)} more revised values.")
     lines += ["", "## Alerts", ""]

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import altair as alt
 
+from flows.money import in_millions
+
 FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
 INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"
 SERIES_COLOR = "#1f4e79"
@@ -70,7 +72,8 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def millions(value: Decimal | None) -> float | None:
-    return None if value is None else float(value) / 1e6
+    """A value for the plot: Vega-Lite takes JSON numbers."""
+    return None if value is None else float(in_millions(value))
 
 
 def _iso(d: date) -> str:

@@ -5,9 +5,11 @@ Numbers are shown rounded (EUR in millions with one decimal, percentages with on
 number cell carries the exact warehouse value in data-value, and data-col names its column."""
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
+
+from flows.money import format_millions
 
 if TYPE_CHECKING:
     from flows.report.build import ReportData
@@ -20,14 +22,6 @@ MONTHS = "January February March April May June July August September October No
 
 
 # -- formatting: one function per kind of number, used by the page and by the tests ------------
-
-
-def fmt_meur(value: Decimal | None) -> str:
-    """EUR as million EUR with one decimal: 997260525.000 -> '997.3'."""
-    if value is None:
-        return "–"
-    rounded = (Decimal(value) / Decimal(10**6)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{abs(rounded) if rounded == 0 else rounded:,}"
 
 
 def fmt_pct(value: float | None) -> str:
@@ -108,7 +102,7 @@ def headline(data: "ReportData") -> str:
     parts = [
         f'<p class="lead" id="headline" data-month="{last["month"].isoformat()}">',
         f"<strong>{escape(long_month(last['month']))}</strong>: German exports to {escape(data.short_name)} ",
-        f'<span data-col="value_eur" data-value="{exact(last["value_eur"])}">{fmt_meur(last["value_eur"])} m EUR</span>',
+        f'<span data-col="value_eur" data-value="{exact(last["value_eur"])}">{format_millions(last["value_eur"])}</span>',
     ]
     if last["yoy_pct"] is not None:
         parts.append(
@@ -129,7 +123,7 @@ def latest_months_table(data: "ReportData") -> str:
             f'<tr data-month="{r["month"].isoformat()}" data-flow="{r["flow"]}">'
             + txt("month", r["month"], fmt_month(r["month"]))
             + txt("flow", r["flow"])
-            + num("value_eur", r["value_eur"], fmt_meur(r["value_eur"]))
+            + num("value_eur", r["value_eur"], format_millions(r["value_eur"], None))
             + num("yoy_pct", r["yoy_pct"], fmt_pct(r["yoy_pct"]))
             + num("mom_pct", r["mom_pct"], fmt_pct(r["mom_pct"]))
             + txt("quality", r["quality"], f"{r['quality']} ({QUALITY.get(r['quality'], '?')})" if r["quality"] else "–")
@@ -163,7 +157,7 @@ def route_table(data: "ReportData") -> str:
                 f"{data.route_names[r['country_code']]} ({r['country_iso2'] or r['country_code']})",
             )
             + txt("month", r["month"], fmt_month(r["month"]))
-            + num("value_eur", r["value_eur"], fmt_meur(r["value_eur"]))
+            + num("value_eur", r["value_eur"], format_millions(r["value_eur"], None))
             + num("yoy_pct", r["yoy_pct"], fmt_pct(r["yoy_pct"]))
             + num("index_2021", r["index_2021"], fmt_index(r["index_2021"]))
             + "</tr>"
@@ -201,9 +195,9 @@ def goods_section(data: "ReportData") -> str:
             + num("rank", g["rank"], str(g["rank"]))
             + txt("goods_code", g["goods_code"])
             + txt("table_code", g["table_code"], f"{g['table_code']} {g['goods_variable']}")
-            + num("value_eur", g["value_eur"], fmt_meur(g["value_eur"]))
-            + num("value_eur_year_before", g["value_eur_year_before"], fmt_meur(g["value_eur_year_before"]))
-            + num("change_eur", g["change_eur"], fmt_meur(g["change_eur"]))
+            + num("value_eur", g["value_eur"], format_millions(g["value_eur"], None))
+            + num("value_eur_year_before", g["value_eur_year_before"], format_millions(g["value_eur_year_before"], None))
+            + num("change_eur", g["change_eur"], format_millions(g["change_eur"], None))
             + num("change_pct", g["change_pct"], fmt_pct(g["change_pct"]))
             + num("contribution_pp", g["contribution_pp"], fmt_pct(g["contribution_pp"]))
             + "</tr>"
@@ -259,9 +253,9 @@ def priority_section(data: "ReportData", chart_src: str | None, images: dict[str
             + txt("hs6", r["hs6"])
             + txt("tier", r["tier"])
             + txt("description", r["description"])
-            + num("value_2021", r["value_2021"], fmt_meur(r["value_2021"]))
-            + num("value_last_12", r["value_last_12"], fmt_meur(r["value_last_12"]))
-            + num("increase_eur", r["increase_eur"], fmt_meur(r["increase_eur"]))
+            + num("value_2021", r["value_2021"], format_millions(r["value_2021"], None))
+            + num("value_last_12", r["value_last_12"], format_millions(r["value_last_12"], None))
+            + num("increase_eur", r["increase_eur"], format_millions(r["increase_eur"], None))
             + num("index_2021", r["index_2021"], fmt_index(r["index_2021"]))
             + "</tr>"
         )
@@ -316,8 +310,8 @@ def revisions_table(data: "ReportData", limit: int = 12) -> str:
             f'<tr data-month="{r["month"].isoformat()}">'
             + txt("month", r["month"], fmt_month(r["month"]))
             + num("revisions", r["revisions"], str(r["revisions"]))
-            + num("first_value", r["first_value"], fmt_meur(r["first_value"]))
-            + num("current_value", r["current_value"], fmt_meur(r["current_value"]))
+            + num("first_value", r["first_value"], format_millions(r["first_value"], None))
+            + num("current_value", r["current_value"], format_millions(r["current_value"], None))
             + txt("last_revised_at", r["last_revised_at"], fmt_time(r["last_revised_at"]))
             + "</tr>"
         )
