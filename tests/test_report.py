@@ -11,8 +11,10 @@ import sys
 import zlib
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from html import unescape
 from html.parser import HTMLParser
 
+import duckdb
 import pytest
 
 from flows.alerts.process import process_alerts
@@ -274,9 +276,27 @@ def test_without_a_goods_table_the_report_says_how_to_configure_one(settings, to
 
     page = Page(html)
     assert "top-goods" not in page.tables and "top-goods-missing" in page.elements
-    assert "[[tables]]" in html and "table = &quot;51000-0012&quot;" in html
+    assert "[[tables]]" in html and 'table = "51000-0012"' in unescape(html)
     assert [r["data-country"] for r in page.rows("route-comparison")] == ["KG", "RU"]  # the reported country first
     assert (tmp_path / "report" / "exports_kg.png").is_file()
+
+
+def test_a_script_in_a_country_name_or_goods_label_is_shown_as_text(warehouse, tmp_path):
+    """Country names and goods codes come from GENESIS and the warehouse: the page escapes them."""
+    country, goods = '<script>alert("country")</script> & Co', "<script>alert('goods')</script><b>"
+    code = expected_top_goods(RU, "export", 2025, 12)[0]["goods_code"]
+    with duckdb.connect(str(warehouse.warehouse.path)) as con:
+        con.execute("UPDATE countries SET name_en = ? WHERE country_code = ?", [country, RU])
+        con.execute("UPDATE observations SET goods_code = ? WHERE goods_code = ?", [goods, code])
+
+    html = build_report(warehouse, tmp_path / "report", "RU").index.read_text(encoding="utf-8")
+
+    assert "<script" not in html.lower() and "<b>" not in html
+    page = Page(html)
+    assert f"German exports to {country}" in unescape(re.search(r"<h1>(.*?)</h1>", html).group(1))
+    assert page.rows("route-comparison")[0]["country"][1] == f"{country} (RU)"
+    (row,) = [g for g in page.rows("top-goods") if g["data-goods"] == goods]
+    assert row["goods_code"] == (goods, goods)
 
 
 def test_the_report_reads_the_warehouse_without_changing_it(warehouse, tmp_path):
