@@ -10,6 +10,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.backfill import backfill
 from flows.demo.genesis_server import Fault
+from flows.orchestration.run_summary import ARTIFACT_KEY
 from flows.update_trade import update_trade
 from tests.support import RU, TABLE, make_observations, query
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.prefect
 
 def latest_artifact() -> str:
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["exportwatch-update"])))
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])))
     return max(artifacts, key=lambda a: a.created).data
 
 

@@ -19,9 +19,10 @@ import pytest
 
 from flows.alerts.process import process_alerts
 from flows.errors import ExportwatchError
+from flows.orchestration.run_summary import latest_chart_markdown
 from flows.pipeline.run import run_update
-from flows.report.artifact import latest_chart_markdown, report_dir
 from flows.report.build import SERIES_SUBTITLE, build_report
+from flows.report.refresh import report_dir
 from tests.support import KG, RU, TABLE, make_observations, series_value
 from tests.test_analysis import expected_top_goods, load_goods
 

@@ -1,8 +1,20 @@
-"""What a run changed, as Markdown for the Prefect artifact and as lines for the terminal."""
+"""The run's Prefect artifact, built here only: what the run changed, the alerts it raised and the
+latest chart of the report it refreshed (flows/report/refresh.py), embedded as a PNG data URI (the
+Prefect UI shows it; nothing is fetched from anywhere)."""
 
+import base64
+import logging
+
+from prefect.artifacts import create_markdown_artifact
+
+from flows.config import Settings
 from flows.money import format_millions
 from flows.pipeline.load import UpdateReport
+from flows.report.refresh import refresh_report
 from schemas.measures import MEASURES
+
+log = logging.getLogger(__name__)
+ARTIFACT_KEY = "exportwatch-update"
 
 MEASURE_NAMES = {
     "WERTA": "exports",
@@ -50,3 +62,25 @@ def render_markdown(report: UpdateReport, alerts: list[str] | None = None) -> st
 def _row(change: dict, value: str) -> str:
     country = change.get("country_iso2") or change["country_code"]
     return f"| {country} | {MEASURE_NAMES.get(change['measure'], change['measure'])} | {change['month']:%Y-%m} | {value} |"
+
+
+def latest_chart_markdown(settings: Settings, loaded: bool) -> str:
+    """The artifact's chart section; never raises (a chart must not fail a run)."""
+    try:
+        refreshed = refresh_report(settings, loaded)
+    except Exception as error:  # noqa: BLE001 - reported in the artifact and the log instead
+        log.warning("report and latest chart not written: %s", error)
+        return f"\n## Latest chart\n\nnot rendered: {error}\n"
+    if refreshed.chart is None:
+        return f"\n## Latest chart\n\nNo new data; the report is unchanged: `{refreshed.index.resolve()}`\n"
+    encoded = base64.b64encode(refreshed.chart.data).decode("ascii")
+    return (
+        f"\n## Latest chart\n\n![German exports to {refreshed.country_name}](data:image/png;base64,{encoded})\n\n"
+        f"Full report: `{refreshed.index.resolve()}` (or `exportwatch report --out DIR`)\n"
+    )
+
+
+def publish_run_artifact(report: UpdateReport, alerts: list[str], settings: Settings) -> None:
+    """The Markdown artifact of an update run, under one key so the Prefect UI lists the runs' versions."""
+    markdown = render_markdown(report, alerts) + latest_chart_markdown(settings, loaded=report.status == "loaded")
+    create_markdown_artifact(markdown, key=ARTIFACT_KEY, description="What this run changed")
