@@ -174,6 +174,23 @@ def series_chart(title: str, subtitle: str, series: list[dict], alerts: list[dic
     return _config(chart)
 
 
+def index_axes(indices: list[float]) -> tuple[alt.X, alt.Y, alt.Chart]:
+    """The time axis, the log-scale index axis (2021 monthly average = 100, always in view) and the
+    dashed reference line at 100 that the route and the priority-goods charts share."""
+    low = min(indices + [100]) / 1.15
+    high = max(indices + [100]) * 1.15
+    ticks = [t for t in LOG_TICKS if low <= t <= high]
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
+    y = alt.Y(
+        "index:Q",
+        title="index, 2021 monthly average = 100 (log scale)",
+        scale=alt.Scale(type="log", domain=[low, high], nice=False),
+        axis=alt.Axis(values=ticks, format=",.0f"),
+    )
+    reference = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
+    return x, y, reference
+
+
 def route_chart(title: str, subtitle: str, rows: list[dict], names: dict[str, str]) -> alt.LayerChart:
     """Index lines (2021 monthly average = 100) per country on a log scale, 100 as a reference."""
     order = list(names.values())
@@ -187,20 +204,9 @@ def route_chart(title: str, subtitle: str, rows: list[dict], names: dict[str, st
         latest[point["country"]] = point
     ends = [dict(p, label=f"{p['country']} {p['index']:,.0f}") for p in latest.values()]
 
-    low = min([p["index"] for p in data] + [100]) / 1.15
-    high = max([p["index"] for p in data] + [100]) * 1.15
-    ticks = [t for t in LOG_TICKS if low <= t <= high]
-
+    x, y, base = index_axes([p["index"] for p in data])
     color = alt.Color("country:N", scale=alt.Scale(domain=order, range=ROUTE_COLORS[: len(order)]), legend=None)
-    x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
-    y = alt.Y(
-        "index:Q",
-        title="index, 2021 monthly average = 100 (log scale)",
-        scale=alt.Scale(type="log", domain=[low, high], nice=False),
-        axis=alt.Axis(values=ticks, format=",.0f"),
-    )
     lines = alt.Chart(alt.Data(values=data)).mark_line(strokeWidth=2).encode(x=x, y=y, color=color)
-    base = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
     labels = (
         alt.Chart(alt.Data(values=ends))
         .mark_text(align="left", dx=5, fontSize=11, fontWeight="bold")
@@ -228,24 +234,13 @@ def priority_chart(title: str, subtitle: str, rows: list[dict], groups: dict[str
         if r["index_2021"] is not None and r["index_2021"] > 0 and r["country_group"] in groups
     ]
     tier_names = [f"tier {t}" if t != "all" else "all goods" for t in tiers]
-    low = min([p["index"] for p in data] + [100]) / 1.15
-    high = max([p["index"] for p in data] + [100]) * 1.15
-    ticks = [t for t in LOG_TICKS if low <= t <= high]
-
+    x, y, base = index_axes([p["index"] for p in data])
     color = alt.Color("tier:N", scale=alt.Scale(domain=tier_names, range=TIER_COLORS[: len(tier_names)]))
     dash = alt.StrokeDash("group:N", scale=alt.Scale(domain=list(groups.values()), range=[[1, 0], [5, 3]]))
-    x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
-    y = alt.Y(
-        "index:Q",
-        title="index, 2021 monthly average = 100 (log scale)",
-        scale=alt.Scale(type="log", domain=[low, high], nice=False),
-        axis=alt.Axis(values=ticks, format=",.0f"),
-    )
     lines = (
         alt.Chart(alt.Data(values=data))
         .mark_line(strokeWidth=1.8)
         .encode(x=x, y=y, color=color, strokeDash=dash, detail="group:N")
     )
-    base = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
     chart = alt.layer(base, lines).properties(title=alt.TitleParams(title, subtitle=subtitle, limit=TITLE_LIMIT))
     return _config(chart)

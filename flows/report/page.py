@@ -103,6 +103,15 @@ def without_base(data: "ReportData") -> list[str]:
 
 
 TEMPLATE = "page.html.j2"
+FILTERS = {  # the template's names for the formats above
+    "money": partial(format_millions, unit=None),
+    "pct": fmt_pct,
+    "index": fmt_index,
+    "month": fmt_month,
+    "time": fmt_time,
+    "long_month": long_month,
+    "exact": exact,
+}
 
 
 @cache
@@ -115,15 +124,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        money=partial(format_millions, unit=None),
-        pct=fmt_pct,
-        index=fmt_index,
-        month=fmt_month,
-        time=fmt_time,
-        long_month=long_month,
-        exact=exact,
-    )
+    env.filters.update(FILTERS)
     env.tests["negative"] = is_negative
     return env
 
