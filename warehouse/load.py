@@ -87,12 +87,11 @@ def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int,
         con.execute(read_sql("load/stage_single_batch"), {"raw_response_id": raw_id, "path": str(batch.observations)})
     else:
         parts = " UNION ALL ".join(
-            f"SELECT *, {raw_id}::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)"
-            for raw_id, _ in batches
+            "SELECT *, ?::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)" for _ in batches
         )
         params: list[object] = []
-        for _, batch in batches:
-            params += [batch.raw.fetched_at, str(batch.observations)]
+        for raw_id, batch in batches:
+            params += [raw_id, batch.raw.fetched_at, str(batch.observations)]
         con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}", params)
         con.execute(read_sql("load/stage_observations"))
         con.execute("DROP TABLE batch_observations")
