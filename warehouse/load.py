@@ -152,7 +152,19 @@ def record_run(
     )
 
 
-def record_quality_issues(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
-    """rows: (detected_at, run_id, table_code, sha256, schema_name, check_name, column_name, failure_case, row_index)."""
+def record_quality_issues(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    detected_at: datetime,
+    run_id: str,
+    table_code: str,
+    sha256: str,
+    failure_cases: list[dict],
+) -> None:
+    """One quality_issues row per failure case (pandera's: schema_name, check_name, column_name,
+    failure_case, row_index) of a batch that failed validation."""
+    batch = {"detected_at": detected_at, "run_id": run_id, "table_code": table_code, "sha256": sha256}
+    columns = ("schema_name", "check_name", "column_name", "failure_case", "row_index")
+    rows = [batch | {column: case[column] for column in columns} for case in failure_cases]
     if rows:
         con.executemany(read_sql("load/insert_quality_issues"), rows)
