@@ -1,7 +1,8 @@
--- Staging, step 2: the rows with the dimension columns picked by variable code (slots
--- country_column, goods_column, month_column: attribute-code columns of the STLAH, goods and MONAT groups),
--- named as in schemas.flat_file.FlatFileRows, and `variables_ok`: the row names the variables the
--- layout was found with (slot variables_ok). Still a view over the file.
+-- Staging, step 2: the rows with the dimension columns picked by variable code (the slots
+-- country_column, goods_column, month_column: attribute-code columns of the STLAH, goods and MONAT
+-- groups), named as in schemas.flat_file.FlatFileRows, and `variables_ok`: the row names the
+-- variables the layout was found with (slot variables_ok). Still a view over the file, so slots,
+-- not bound parameters (warehouse/README.md, Writing SQL here).
 CREATE OR REPLACE VIEW flat_file_rows AS
 SELECT
     statistics_code,
