@@ -3,7 +3,7 @@
 One row per delivered value, still as text: this is where malformed deliveries are caught
 (unknown measure, wrong unit, a month 13, a value that is neither a number nor a symbol). Staging
 reads the file once, so the model's checks also run as one SQL predicate inside that read
-(warehouse.staging.contract_predicate, built from this model: every check must state its pattern or
+(schemas.sql_predicate.contract_predicate, built from this model: every check must state its pattern or
 allowed values in `statistics`); pandera's ibis backend then runs on the rows only when that
 predicate rejects any, to report them. Duplicate keys are checked in SQL
 (warehouse/staging/duplicate_keys.sql): pandera's uniqueness report names no rows.

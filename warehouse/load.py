@@ -87,12 +87,11 @@ def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int,
         con.execute(read_sql("load/stage_single_batch"), {"raw_response_id": raw_id, "path": str(batch.observations)})
     else:
         parts = " UNION ALL ".join(
-            f"SELECT *, {raw_id}::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)"
-            for raw_id, _ in batches
+            "SELECT *, ?::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)" for _ in batches
         )
         params: list[object] = []
-        for _, batch in batches:
-            params += [batch.raw.fetched_at, str(batch.observations)]
+        for raw_id, batch in batches:
+            params += [raw_id, batch.raw.fetched_at, str(batch.observations)]
         con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}", params)
         con.execute(read_sql("load/stage_observations"))
         con.execute("DROP TABLE batch_observations")
@@ -153,7 +152,19 @@ def record_run(
     )
 
 
-def record_quality_issues(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
-    """rows: (detected_at, run_id, table_code, sha256, schema_name, check_name, column_name, failure_case, row_index)."""
+def record_quality_issues(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    detected_at: datetime,
+    run_id: str,
+    table_code: str,
+    sha256: str,
+    failure_cases: list[dict],
+) -> None:
+    """One quality_issues row per failure case (pandera's: schema_name, check_name, column_name,
+    failure_case, row_index) of a batch that failed validation."""
+    batch = {"detected_at": detected_at, "run_id": run_id, "table_code": table_code, "sha256": sha256}
+    columns = ("schema_name", "check_name", "column_name", "failure_case", "row_index")
+    rows = [batch | {column: case[column] for column in columns} for case in failure_cases]
     if rows:
         con.executemany(read_sql("load/insert_quality_issues"), rows)

@@ -32,10 +32,7 @@ from schemas.flat_file import FLAT_FILE_ROWS
 from schemas.observations import Observations
 from warehouse import staging
 from warehouse.results import scalar
-from warehouse.sql_files import quote_identifier
-
-# The flat file contract as one SQL predicate, checked inside the one read of the file.
-FLAT_FILE_CONTRACT = {language: staging.contract_predicate(model) for language, model in FLAT_FILE_ROWS.items()}
+from warehouse.sql_files import identifier
 
 REQUIRED_COLUMNS = ("statistics_code", "time_code", "time", "value", "value_unit", "value_variable_code")
 OLD_FORMAT_MARK = "Statistik_Code"
@@ -390,7 +387,7 @@ def type_observations(con: duckdb.DuckDBPyConnection, layout: Layout, language: 
         quality_column=layout.quality_column,
         variable_codes=dict(layout.variable_codes),
     )
-    return staging.type_observations(con, FLAT_FILE_CONTRACT[language])
+    return staging.type_observations(con, FLAT_FILE_ROWS[language])
 
 
 def report_contract_failures(con: duckdb.DuckDBPyConnection, language: str, rejects: int, context: dict) -> NoReturn:
@@ -409,7 +406,7 @@ def validate_in_chunks(
 ) -> None:
     """pandera on the staging table, in row-index ranges so failure cases stay bounded."""
     rows = ibis.duckdb.from_connection(con).table(table)
-    total = scalar(con, f"SELECT count(*) FROM {quote_identifier(table)}")
+    total = scalar(con, f"SELECT count(*) FROM {identifier(table)}")
     for start in range(0, total, VALIDATION_CHUNK_ROWS):
         chunk = rows.filter((rows.row_index >= start) & (rows.row_index < start + VALIDATION_CHUNK_ROWS))
         try:
