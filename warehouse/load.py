@@ -40,7 +40,7 @@ def load(
         new_batches = _register_raw_responses(con, batches, load_ts)
         inserted, closed = _merge_observations(con, new_batches, load_ts)
         _remember_fetches(con, fetches)
-        _run_data_checks(con)
+        _run_data_checks(con, load_ts)
         status = "loaded" if inserted or closed else "unchanged"
         record_run(con, run_id, started_at, load_ts, status, requests, inserted, closed, None)
         return inserted, closed, len(new_batches)
@@ -120,9 +120,10 @@ def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]
         )
 
 
-def _run_data_checks(con: duckdb.DuckDBPyConnection) -> None:
+def _run_data_checks(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> None:
+    """The data tests of warehouse/checks, on what the load at load_ts wrote."""
     for name in sql_names("checks"):
-        violations = con.sql(read_sql(name)).limit(5).fetchall()
+        violations = con.execute(read_sql(name), {"load_ts": load_ts}).fetchmany(5)
         if violations:
             raise DataCheckError(f"Data test {name}.sql failed after merging; nothing was loaded. First rows: {violations}")
 
