@@ -83,7 +83,7 @@ def exportwatch_stage(csv_path: Path) -> dict:
     """exportwatch's parse step on its own: read the file into a scratch DuckDB the way staging does
     and check the layout (for a file exportwatch rejects, this is all it does before saying so)."""
     from flows.errors import FlatFileError
-    from flows.genesis.flatfile import read_layout
+    from flows.pipeline.flat_file import read_layout
     from warehouse import staging
 
     with tempfile.TemporaryDirectory(dir=csv_path.parent) as scratch_dir:
@@ -107,7 +107,7 @@ def main(argv: list[str]) -> None:
     if case == "pandas":
         import pandas  # noqa: F401
     if case == "ew-stage":
-        import flows.genesis.flatfile  # noqa: F401
+        import flows.pipeline.flat_file  # noqa: F401
     started = time.perf_counter()
     if case == "duckdb-ref":
         # Parse-only first (little memory, so the peak RSS stays the reference's), one process less.

@@ -1,4 +1,4 @@
-"""Where `exportwatch load` spends its time and memory: the same `flows.load_file.load_file` call,
+"""Where `exportwatch load` spends its time and memory: the same `flows.pipeline.load_file.load_file` call,
 with the phases wrapped in timers and the process RSS sampled every 20 ms.
 
     python -m benchmarks.profile_load FILE.zip --db DB [--table 51000-0012] [--json]
@@ -103,9 +103,10 @@ class TimedConnection:
 
 
 def instrument() -> None:
-    import flows.genesis.flatfile as flatfile
-    import flows.load_file as load_file_module
-    import flows.pipeline as pipeline
+    import flows.pipeline.flat_file as flatfile
+    import flows.pipeline.load as pipeline_load
+    import flows.pipeline.load_file as load_file_module
+    import flows.pipeline.stage as stage
     import warehouse.load as warehouse_load
     import warehouse.staging as staging
     from flows.genesis.archive import ResponseArchive
@@ -124,27 +125,27 @@ def instrument() -> None:
 
     ResponseArchive.store = store
     wrap(load_file_module, "already_loaded", lambda a, k: "already loaded? (warehouse read)")
-    wrap(pipeline, "extract_flat_csv", lambda a, k: "unzip")
-    wrap(pipeline, "stage_flat_file", lambda a, k: "stage (parse + validate + Parquet)")
+    wrap(stage, "extract_flat_csv", lambda a, k: "unzip")
+    wrap(stage, "stage_flat_file", lambda a, k: "stage (parse + validate + Parquet)")
     wrap(flatfile, "read_layout", lambda a, k: "layout (header + variable codes of the first rows)")
     wrap(staging, "type_observations", lambda a, k: "one read: read_csv -> typed table + contract (SQL)")
     wrap(flatfile, "validate_in_chunks", lambda a, k: f"pandera.ibis {a[3]}")
     wrap(flatfile, "reject_duplicates", lambda a, k: "duplicate keys (SQL)")
     wrap(staging, "write_batch", lambda a, k: "write Parquet batch")
-    original_load = pipeline.load_batches
+    original_load = pipeline_load.load_batches
 
     def load_batches(*args, **kwargs):
         with phase("warehouse load (open + migrate + merge + commit)"):
             return original_load(*args, **kwargs)
 
     load_file_module.load_batches = load_batches
-    original_warehouse_load = pipeline.load
+    original_warehouse_load = pipeline_load.load
 
     def timed_load(con, *args, **kwargs):
         with phase("load transaction"):
             return original_warehouse_load(TimedConnection(con, names), *args, **kwargs)
 
-    pipeline.load = timed_load
+    pipeline_load.load = timed_load
     wrap(warehouse_load, "_merge_observations", lambda a, k: "vintage merge")
     wrap(warehouse_load, "_run_data_checks", lambda a, k: "data checks")
     import warehouse.queries as queries
@@ -163,7 +164,7 @@ def main() -> None:
     STREAM = args.json
     started = time.perf_counter()
     from flows.config import load_settings
-    from flows.load_file import load_file
+    from flows.pipeline.load_file import load_file
 
     imports = time.perf_counter() - started
     _sampler = Sampler()

@@ -21,9 +21,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from flows.config import Settings
+from flows.demo.genesis_server import GenesisHandler, GenesisServer, GenesisState, Observation
 from flows.genesis.credentials import Credentials
-from flows.genesis.fake_server import GenesisHandler, GenesisServer, GenesisState, Observation
-from flows.pipeline import build_client, run_update
+from flows.pipeline.fetch import build_client
+from flows.pipeline.run import run_update
 from warehouse.countries import countries
 
 TABLE = "51000-0004"

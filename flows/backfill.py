@@ -5,8 +5,8 @@ from pathlib import Path
 from prefect import flow
 
 from flows.config import load_settings
-from flows.flow_failures import failing_cleanly
-from flows.run_hooks import notify_failure
+from flows.orchestration.flow_failures import failing_cleanly
+from flows.orchestration.run_hooks import notify_failure
 from flows.update_trade import run_flow_body, summary
 
 

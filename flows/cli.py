@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from flows.errors import EXIT_ERROR, EXIT_TEMPORARY, EXIT_USAGE, EXPECTED_ERRORS, ExportwatchError, TemporaryError
-from flows.prefect_env import configure_prefect
+from flows.orchestration.prefect_env import configure_prefect
 from flows.text_output import OutputFormat, write_rows
 
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
@@ -206,14 +206,14 @@ def run_flow(name: str, **parameters: Any) -> dict:
     expected failure is re-raised here without a traceback; Ctrl-C or SIGTERM stops it in seconds."""
     from importlib import import_module
 
-    from flows.prefect_env import prefect_console, temporary_prefect_api
+    from flows.orchestration.prefect_env import prefect_console, temporary_prefect_api
     from flows.serve import raise_keyboard_interrupt_on_sigterm
 
     raise_keyboard_interrupt_on_sigterm()
     try:
         with temporary_prefect_api():
             flow = getattr(import_module(f"flows.{name}"), name)
-            from flows.flow_failures import flow_result
+            from flows.orchestration.flow_failures import flow_result
 
             prefect_console(verbosity.value)
             with fetch_progress():
@@ -234,7 +234,7 @@ def run_flow(name: str, **parameters: Any) -> dict:
 
 @contextmanager
 def fetch_progress() -> Iterator[None]:
-    """A progress bar on stderr fed by the pipeline's progress log records (see flows.pipeline);
+    """A progress bar on stderr fed by the pipeline's progress log records (see flows.pipeline.fetch);
     only on a terminal, and not with --quiet."""
     if verbosity is Verbosity.quiet or not sys.stderr.isatty():
         yield
@@ -300,7 +300,7 @@ def load(
     import time
 
     from flows.config import load_settings
-    from flows.load_file import load_file
+    from flows.pipeline.load_file import load_file
 
     started = time.monotonic()
     report = load_file(load_settings(config, db=db), path, table=table)
@@ -331,8 +331,8 @@ def check(config: ConfigOption = None) -> None:
     table has the variables the configuration names (metadata/table)."""
     from flows.config import load_settings
     from flows.genesis.credentials import require_credentials
-    from flows.pipeline import build_client
-    from flows.table_check import check_tables
+    from flows.pipeline.fetch import build_client
+    from flows.pipeline.table_check import check_tables
 
     settings = load_settings(config)
     # A quick answer: a retry or two rides over a blip, an unreachable server fails in seconds.
@@ -576,7 +576,7 @@ def alerts_test(config: ConfigOption = None) -> None:
 @app.command()
 def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20, format: FormatOption = OutputFormat.table) -> None:
     """Recent flow runs with state and duration."""
-    from flows.run_history import recent_runs
+    from flows.orchestration.run_history import recent_runs
 
     write_rows(*recent_runs(limit), format)
 
@@ -590,7 +590,7 @@ def report(
 ) -> None:
     """Write an HTML report with PNG charts (opens offline): series, route comparison, top goods, latest months."""
     from flows.config import load_settings
-    from flows.html_report.build import build_report
+    from flows.report.build import build_report
 
     result = build_report(load_settings(config, db=db), out, country)
     say(f"Report written: {result.index} ({', '.join(result.charts)}).")
@@ -619,7 +619,7 @@ def warehouse_copy(
 ) -> None:
     """Copy the configured warehouse, every table and row, into a new one and verify it."""
     from flows.config import load_settings
-    from flows.run_lock import update_lock
+    from flows.pipeline.run_lock import update_lock
     from warehouse.copy import copy_warehouse
     from warehouse.location import WarehouseLocation
 

@@ -1,7 +1,7 @@
 """The scheduled flow: fetch what GENESIS published since the last run, load it, raise alerts.
 
 plan requests -> fetch (retried) -> parse and validate -> load -> evaluate alerts -> artifact.
-Each step is a task wrapping a plain function of flows.pipeline; see that module for the logic.
+Each step is a task wrapping a plain function of flows.pipeline; see that package for the logic.
 """
 
 from collections.abc import Iterator
@@ -16,16 +16,18 @@ from prefect.runtime import flow_run
 from flows.alerts.process import AlertOutcome, process_alerts
 from flows.config import Settings, load_settings
 from flows.errors import LOADED, ExportwatchError, LoadedButFailed
-from flows.flow_failures import failing_cleanly, keep_expected_failures_short
 from flows.genesis.credentials import require_credentials
-from flows.html_report.artifact import latest_chart_markdown
-from flows.pipeline import UpdateReport, build_client, run_update
-from flows.request_slots import ensure_request_limit, prefect_request_slot
-from flows.run_hooks import notify_failure
-from flows.run_origin import current_run_origin
-from flows.run_summary import render_markdown
+from flows.orchestration.flow_failures import failing_cleanly, keep_expected_failures_short
+from flows.orchestration.request_slots import ensure_request_limit, prefect_request_slot
+from flows.orchestration.run_hooks import notify_failure
+from flows.orchestration.run_origin import current_run_origin
+from flows.orchestration.run_summary import render_markdown
+from flows.orchestration.tasks import prefect_step
+from flows.pipeline.fetch import build_client
+from flows.pipeline.load import UpdateReport
+from flows.pipeline.run import run_update
+from flows.report.artifact import latest_chart_markdown
 from flows.shutdown import stop_on_signals
-from flows.tasks import prefect_step
 from warehouse.errors import WarehouseError
 from warehouse.snapshot import publish_snapshot
 

@@ -5,9 +5,9 @@ an alert receiver. Helpers and constants the tests import are in tests/support.p
 import pytest
 
 from flows.config import Settings
+from flows.demo.genesis_server import GenesisServer, GenesisState
 from flows.genesis.credentials import Credentials
-from flows.genesis.fake_server import GenesisServer, GenesisState
-from flows.pipeline import build_client
+from flows.pipeline.fetch import build_client
 from tests.support import FAST_CONFIG, PASSWORD, PUBLISHED, TABLE, TOKEN, USER, Receiver, make_observations
 
 

@@ -17,7 +17,7 @@ pydantic) is paid once instead of once per trial. Protocol, one line per message
 The run is not reaped before `reap`, so its pid cannot be reused while the test may still
 send it SIGKILL. The run itself is the real `run_update`; the markers come from its `step`
 parameter (the hook the Prefect flow uses to run the steps as tasks), so nothing in the
-pipeline is re-implemented here; only warehouse.load.load, as flows.pipeline calls it, is wrapped
+pipeline is re-implemented here; only warehouse.load.load, as flows.pipeline.load calls it, is wrapped
 the same way, to mark the transaction inside load_batches. EOF on stdin ends the server.
 """
 
@@ -30,10 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import flows.pipeline  # noqa: E402
+import flows.pipeline.load  # noqa: E402
 from flows.config import Settings  # noqa: E402
 from flows.genesis.credentials import Credentials  # noqa: E402
-from flows.pipeline import build_client, run_update  # noqa: E402
+from flows.pipeline.fetch import build_client  # noqa: E402
+from flows.pipeline.run import run_update  # noqa: E402
 
 
 def emit(text: str) -> None:
@@ -68,7 +69,7 @@ def marked(fn):
 
 
 def run(spec: dict) -> int:
-    flows.pipeline.load = marked(flows.pipeline.load)  # this process only: it is forked per run
+    flows.pipeline.load.load = marked(flows.pipeline.load.load)  # this process only: it is forked per run
     settings = settings_from(spec)
     client = build_client(settings, Credentials(spec["token"], ""))
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.genesis.fake_server import Observation
+from flows.demo.genesis_server import Observation
 
 TOKEN = "TESTTOKEN-7f3a9c1e5b2d4f60a8e1c3b5d7f9a2c4"
 USER, PASSWORD = "exportwatch-user", "PW-s3cr3t-9d8c7b6a"

@@ -12,7 +12,7 @@ import pytest
 from flows.alerts.process import process_alerts
 from flows.alerts.rules import AlertRule, crossing_months, decide
 from flows.demo.data import demo_observations
-from flows.pipeline import run_update
+from flows.pipeline.run import run_update
 from tests.support import RU, TABLE, Receiver, query
 from warehouse.alerts import SeriesMonth
 

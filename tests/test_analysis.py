@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from flows.config import TableSettings
-from flows.genesis.fake_server import Observation
-from flows.pipeline import run_update
+from flows.demo.genesis_server import Observation
+from flows.pipeline.run import run_update
 from tests.support import KG, RU, TABLE, make_observations, query
 from warehouse import analysis
 from warehouse.connection import connect

@@ -85,3 +85,41 @@ def test_tests_import_helpers_from_support_not_from_conftest():
         if {"tests.conftest", "conftest"} & imported_modules(path)
     }
     assert importing_conftest == set()
+
+
+# Inside flows/, what each sub-package must not import (README, Layout): the API source and the
+# pipeline run without Prefect and know nothing of what runs them; nothing but the CLI imports it.
+ENTRY_POINTS = {"flows.cli", "flows.text_output", "flows.update_trade", "flows.backfill", "flows.serve"}
+ABOVE_THE_PIPELINE = {"prefect", "flows.orchestration", "flows.alerts", "flows.report", "flows.demo"} | ENTRY_POINTS
+FORBIDDEN_INSIDE_FLOWS = {
+    "flows/genesis": ABOVE_THE_PIPELINE | {"flows.pipeline", "warehouse", "schemas", "duckdb"},
+    "flows/pipeline": ABOVE_THE_PIPELINE,
+    "flows/alerts": {"flows.orchestration", "flows.report", "flows.demo", "flows.pipeline"} | ENTRY_POINTS,
+    "flows/report": {"flows.orchestration", "flows.alerts", "flows.demo", "flows.pipeline"} | ENTRY_POINTS,
+    "flows/orchestration": {"flows.demo", "flows.cli", "flows.text_output"},
+    "flows/demo": {"flows.cli", "flows.text_output"},
+}
+
+
+def forbidden_imports(package: str, forbidden: set[str], root: Path = ROOT) -> dict[str, list[str]]:
+    found = {}
+    for path in python_files(package, root):
+        bad = sorted(m for m in imported_modules(path, root) if any(m == f or m.startswith(f + ".") for f in forbidden))
+        if bad:
+            found[path.relative_to(root).as_posix()] = bad
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN_INSIDE_FLOWS))
+def test_flows_sub_packages_import_one_way(package):
+    assert python_files(package), f"no Python files under {package}/"
+    assert forbidden_imports(package, FORBIDDEN_INSIDE_FLOWS[package]) == {}
+
+
+def test_forbidden_imports_matches_whole_module_names(tmp_path):
+    source = tmp_path / "flows" / "pipeline" / "m.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("import prefect.states\nimport prefect_ish\nfrom flows import report\nfrom flows.reporting import x\n")
+    assert forbidden_imports("flows/pipeline", {"prefect", "flows.report"}, tmp_path) == {
+        "flows/pipeline/m.py": ["flows.report", "prefect.states"]
+    }

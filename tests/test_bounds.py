@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 
 from flows.config import load_settings
+from flows.demo.genesis_server import Fault, GenesisState, flat_file
 from flows.errors import FlatFileError, GenesisError
-from flows.genesis.fake_server import Fault, GenesisState, flat_file
-from flows.html_report.artifact import latest_chart_markdown
-from flows.html_report.build import ReportError, build_report
 from flows.limits import Limits
-from flows.load_file import load_file
-from flows.owned_folder import MARKER, ForeignFolder
-from flows.pipeline import run_update, staging_root
+from flows.pipeline.load_file import load_file
+from flows.pipeline.owned_folder import MARKER, ForeignFolder
+from flows.pipeline.run import run_update
+from flows.pipeline.stage import staging_root
+from flows.report.artifact import latest_chart_markdown
+from flows.report.build import ReportError, build_report
 from tests.support import TABLE, make_observations, query, snapshot
 
 FLAT_NAME = f"{TABLE}_de_flat.csv"

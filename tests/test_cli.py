@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.pipeline import run_update
+from flows.pipeline.run import run_update
 from tests.support import RU, TOKEN, query, series_value
 
 REPO = Path(__file__).resolve().parent.parent

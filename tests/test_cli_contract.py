@@ -11,8 +11,8 @@ import time
 import duckdb
 import pytest
 
-from flows.genesis.fake_server import Fault
-from flows.pipeline import run_update
+from flows.demo.genesis_server import Fault
+from flows.pipeline.run import run_update
 from tests.support import TOKEN, query
 from tests.test_cli import exportwatch, prefect_home  # noqa: F401  (the fixture keeps Prefect's files in tmp_path)
 
@@ -177,7 +177,7 @@ def test_several_statements(empty_db):
 
 
 def test_load_prints_its_summary_as_json(tmp_path, loaded, genesis):
-    from flows.genesis.fake_server import flat_file
+    from flows.demo.genesis_server import flat_file
     from tests.support import TABLE, make_observations
 
     path = tmp_path / f"{TABLE}_flat.csv"
@@ -295,7 +295,7 @@ def test_ctrl_c_during_an_update_stops_within_seconds_and_leaves_nothing(tmp_pat
 
 
 def _lock_is_free(db) -> bool:
-    from flows.run_lock import update_lock
+    from flows.pipeline.run_lock import update_lock
 
     with update_lock(db, 0.5):
         return True

@@ -26,10 +26,11 @@ import duckdb
 import pytest
 
 from flows.config import Settings
+from flows.demo.genesis_server import Fault, GenesisServer, GenesisState, Observation
 from flows.genesis.credentials import Credentials
-from flows.genesis.fake_server import Fault, GenesisServer, GenesisState, Observation
-from flows.owned_folder import MARKER
-from flows.pipeline import build_client, run_update
+from flows.pipeline.fetch import build_client
+from flows.pipeline.owned_folder import MARKER
+from flows.pipeline.run import run_update
 from tests.support import TABLE, TOKEN, make_observations
 from warehouse.countries import countries
 

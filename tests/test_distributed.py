@@ -20,8 +20,8 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskRunFilter, TaskRunFilterName
 from prefect.settings import PREFECT_API_URL
 
-from flows.genesis.fake_server import Fault
-from flows.request_slots import (
+from flows.demo.genesis_server import Fault
+from flows.orchestration.request_slots import (
     GENESIS_REQUEST_LIMIT,
     RequestSlotUnavailable,
     ensure_request_limit,

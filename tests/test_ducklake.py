@@ -21,7 +21,7 @@ from flows.alerts.process import AlertOutcome, deliver_pending, evaluate_rules
 from flows.alerts.rules import AlertRule
 from flows.config import Settings
 from flows.demo.data import demo_observations
-from flows.pipeline import run_update
+from flows.pipeline.run import run_update
 from tests.postgres_server import PostgresServer, binary, unavailable_reason
 from tests.support import RU, TABLE, series_value
 from warehouse.batch import Batch, FetchRecord, RawResponse

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.demo.genesis_server import GenesisState, Observation, flat_file
 from flows.errors import FlatFileError, GenesisError, ValidationFailed
-from flows.genesis.fake_server import GenesisState, Observation, flat_file
-from flows.genesis.flatfile import extract_flat_csv, read_layout, stage_flat_file
+from flows.pipeline.flat_file import extract_flat_csv, read_layout, stage_flat_file
 from tests.support import KG, RU, TABLE, recording
 
 CONTEXT = dict(table=TABLE, request="data/tablefile name=51000-0004 (test)", archived="raw/ab/abc.zip")

@@ -9,7 +9,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.backfill import backfill
-from flows.genesis.fake_server import Fault
+from flows.demo.genesis_server import Fault
 from flows.update_trade import update_trade
 from tests.support import RU, TABLE, make_observations, query
 
@@ -101,7 +101,7 @@ def test_alerts_are_raised_in_the_flow_and_listed_in_the_artifact(
 
 
 def test_runs_lists_recent_flow_runs_with_state_and_duration(prefect_harness, flow_env, settings, genesis):
-    from flows.run_history import recent_runs
+    from flows.orchestration.run_history import recent_runs
 
     genesis.state.add_fault(Fault(status_code=90))
     update_trade(return_state=True)  # a failed run

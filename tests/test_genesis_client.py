@@ -24,13 +24,14 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from flows.demo.genesis_server import Fault
 from flows.errors import ConfigError, GenesisError, GenesisStatusError, GenesisTransportError, TableTooBig
 from flows.genesis.archive import ResponseArchive
 from flows.genesis.client import GenesisClient, RetryPolicy, fetch_table, format_stand
 from flows.genesis.credentials import Credentials, require_credentials
-from flows.genesis.fake_server import Fault
 from flows.genesis.request import TableRequest, plan_years
-from flows.pipeline import PlannedRequest, build_client, fetch_planned
+from flows.pipeline.fetch import build_client, fetch_planned
+from flows.pipeline.plan import PlannedRequest
 from tests.support import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER, recording
 
 SECRETS = (TOKEN, USER, PASSWORD)
@@ -634,7 +635,7 @@ def test_at_most_three_in_flight_from_plain_threads(genesis, token_client):
 
 
 def test_every_request_holds_the_injected_slot_job_polls_and_retries_too(genesis, settings):
-    """The slot is what flows.request_slots turns into a Prefect global limit: each HTTP request,
+    """The slot is what flows.orchestration.request_slots turns into a Prefect global limit: each HTTP request,
     retried ones and job polls included, must run inside one, and leave it even when it fails."""
     held: list[tuple[int, int]] = []  # (requests the server had received on entering, on leaving)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.demo.genesis_server import Fault
 from flows.errors import (
     ExportwatchError,
     FlatFileError,
@@ -16,8 +17,8 @@ from flows.errors import (
     GenesisTransportError,
     ValidationFailed,
 )
-from flows.genesis.fake_server import Fault
-from flows.pipeline import plan_update, run_update
+from flows.pipeline.plan import plan_update
+from flows.pipeline.run import run_update
 from tests.support import KG, RU, TABLE, make_observations, query, series_value, snapshot
 
 # Every table but the run log: a run that finds nothing newer changes none of them, and adds its
@@ -312,7 +313,7 @@ def test_extra_tables_are_planned_with_their_goods_and_own_first_year(settings):
 
 def test_a_goods_table_loads_with_goods_codes_beside_the_country_totals(settings, genesis, token_client):
     from flows.config import TableSettings
-    from flows.genesis.fake_server import Observation
+    from flows.demo.genesis_server import Observation
 
     genesis.state.goods_variables["51000-0012"] = "WAM4"
     goods_rows = [
@@ -346,7 +347,7 @@ def test_a_failing_change_sample_after_the_commit_costs_the_sample_not_the_run(s
     def out_of_memory(con, load_ts, limit=50):
         raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
 
-    monkeypatch.setattr("flows.pipeline.queries.changes_at", out_of_memory)
+    monkeypatch.setattr("flows.pipeline.load.queries.changes_at", out_of_memory)
     report = run_update(settings, token_client)
     assert (report.status, report.rows_inserted, report.changes) == ("loaded", 372, [])
     assert query(settings.warehouse.path, "SELECT count(*) FROM observations")[0][0] == 372

@@ -8,7 +8,7 @@ import yaml
 from prefect import Flow
 
 from flows.config import GenesisSettings, ScheduleSettings
-from flows.request_slots import GENESIS_REQUEST_LIMIT
+from flows.orchestration.request_slots import GENESIS_REQUEST_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 
 from flows.config import PriorityGoodsSettings, Settings
-from flows.genesis.fake_server import Observation
-from flows.pipeline import plan_update, run_update
+from flows.demo.genesis_server import Observation
+from flows.pipeline.plan import plan_update
+from flows.pipeline.run import run_update
 from tests.support import KG, RU, query
 from warehouse.priority_goods import priority_goods
 
@@ -404,7 +405,7 @@ def test_check_says_whether_the_configured_goods_variable_exists(genesis, tmp_pa
 def test_the_report_section_shows_the_tier_chart_and_the_ten_largest_increases(chpl, genesis, token_client, tmp_path):
     from flows.alerts.process import process_alerts
     from flows.alerts.rules import AlertRule
-    from flows.html_report.build import build_report
+    from flows.report.build import build_report
     from tests.test_report import Page, decode_png
 
     run_update(chpl, token_client)
@@ -440,7 +441,7 @@ def test_the_report_section_shows_the_tier_chart_and_the_ten_largest_increases(c
 
 
 def test_without_priority_goods_the_report_says_how_to_configure_them(settings, token_client, tmp_path):
-    from flows.html_report.build import build_report
+    from flows.report.build import build_report
     from tests.test_report import Page
 
     run_update(settings, token_client)

@@ -42,10 +42,10 @@ from hypothesis import event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from flows.demo.genesis_server import Fault, GenesisState, flat_file
 from flows.errors import ExportwatchError, FlatFileError, ValidationFailed
-from flows.genesis.fake_server import Fault, GenesisState, flat_file
-from flows.genesis.flatfile import extract_flat_csv, stage_flat_file
-from flows.pipeline import run_update
+from flows.pipeline.flat_file import extract_flat_csv, stage_flat_file
+from flows.pipeline.run import run_update
 from schemas.measures import EARLIEST_MONTH, MEASURES, NO_VALUE_SYMBOLS, SYMBOLS
 from schemas.observations import Observations
 from tests.support import KG, RU, TABLE, make_observations, query, recording, snapshot

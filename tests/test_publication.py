@@ -14,8 +14,8 @@ import pytest
 
 from flows.alerts.process import process_alerts
 from flows.alerts.rules import AlertRule
-from flows.genesis.fake_server import Observation
-from flows.pipeline import run_update
+from flows.demo.genesis_server import Observation
+from flows.pipeline.run import run_update
 from tests.support import FAST_CONFIG, RU, TABLE, TOKEN, query, snapshot
 from warehouse.connection import open_warehouse
 from warehouse.migrate import migrate

@@ -322,7 +322,7 @@ def test_a_writer_blocked_by_a_reader_names_the_reader(tmp_path):
 def test_an_update_blocked_by_a_reader_names_the_reader_not_an_update(settings, genesis, token_client, caplog):
     from decimal import Decimal
 
-    from flows.pipeline import run_update
+    from flows.pipeline.run import run_update
     from tests.support import RU, series_value
 
     run_update(settings, token_client)

@@ -17,9 +17,9 @@ import pytest
 
 from flows.alerts.process import process_alerts
 from flows.errors import ExportwatchError
-from flows.html_report.artifact import latest_chart_markdown, report_dir
-from flows.html_report.build import SERIES_SUBTITLE, build_report
-from flows.pipeline import run_update
+from flows.pipeline.run import run_update
+from flows.report.artifact import latest_chart_markdown, report_dir
+from flows.report.build import SERIES_SUBTITLE, build_report
 from tests.support import KG, RU, TABLE, make_observations, series_value
 from tests.test_analysis import expected_top_goods, load_goods
 
@@ -313,7 +313,7 @@ def test_report_errors_say_what_to_do(settings, tmp_path):
 
 
 def test_the_series_chart_draws_a_marker_on_every_alert_and_revised_month():
-    from flows.html_report.charts import render_png, series_chart
+    from flows.report.charts import render_png, series_chart
 
     series = [
         {

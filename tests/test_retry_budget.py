@@ -22,15 +22,16 @@ import duckdb
 import pytest
 
 from flows import shutdown
+from flows.demo.genesis_server import Fault
 from flows.errors import GenesisBusy, GenesisTransportError, TemporaryError
 from flows.genesis.client import local_request_slot, redact_url, split_userinfo
 from flows.genesis.credentials import Credentials
-from flows.genesis.fake_server import Fault
 from flows.genesis.request import TableRequest
 from flows.genesis.retry_budget import RetryBudget
-from flows.pipeline import build_client
-from flows.run_lock import update_lock
-from flows.run_origin import RunOrigin, current_run_origin
+from flows.orchestration.run_origin import current_run_origin
+from flows.pipeline.fetch import build_client
+from flows.pipeline.run_lock import update_lock
+from flows.pipeline.run_origin import RunOrigin
 from tests.support import RU, TABLE, TOKEN
 
 SCHEDULE_WORDS = re.compile(r"schedul", re.IGNORECASE)
@@ -268,7 +269,7 @@ def test_a_stop_ends_the_wait_for_a_request_slot():
 
 @pytest.mark.slow
 def test_a_stop_ends_the_wait_for_a_slot_of_the_global_limit(prefect_harness):
-    from flows.request_slots import SLOT_POLL_SECONDS, prefect_request_slot, set_request_limit
+    from flows.orchestration.request_slots import SLOT_POLL_SECONDS, prefect_request_slot, set_request_limit
 
     set_request_limit(1, name="test-stop-slots")
     holder, waiter = prefect_request_slot(3, name="test-stop-slots"), prefect_request_slot(3, name="test-stop-slots")

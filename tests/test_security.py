@@ -28,6 +28,7 @@ import duckdb
 import pytest
 
 from flows.config import load_settings
+from flows.demo.genesis_server import Fault, flat_file, select
 from flows.errors import (
     ConfigError,
     ExportwatchError,
@@ -38,8 +39,8 @@ from flows.errors import (
     ValidationFailed,
 )
 from flows.genesis.credentials import Credentials
-from flows.genesis.fake_server import Fault, flat_file, select
-from flows.pipeline import build_client, run_update
+from flows.pipeline.fetch import build_client
+from flows.pipeline.run import run_update
 from tests.support import FAST_CONFIG, TABLE, query, snapshot
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from flows.request_slots import GENESIS_REQUEST_LIMIT
+from flows.orchestration.request_slots import GENESIS_REQUEST_LIMIT
 from tests.support import query
 
 pytestmark = pytest.mark.slow

@@ -67,7 +67,7 @@ def test_snapshots_taken_while_a_writer_commits_are_each_one_committed_state(tmp
 
 
 def test_a_snapshot_has_the_warehouse_schema_views_and_macros(settings, token_client, tmp_path):
-    from flows.pipeline import run_update
+    from flows.pipeline.run import run_update
 
     run_update(settings, token_client)
     snapshot = publish_snapshot(settings.warehouse.path, tmp_path / "snapshot.duckdb")

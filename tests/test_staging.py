@@ -9,12 +9,13 @@ from pathlib import Path
 import pandera.ibis as pa
 import pytest
 
-import flows.genesis.flatfile as flatfile
-from flows import pipeline
+import flows.pipeline.flat_file as flatfile
 from flows.errors import FlatFileError
 from flows.genesis.archive import ArchivedResponse
 from flows.genesis.client import TableOutcome
 from flows.genesis.request import TableRequest
+from flows.pipeline import fetch, plan
+from flows.pipeline import stage as stage_step
 from schemas.flat_file import FLAT_FILE_ROWS
 from tests.support import RU, TABLE
 from tests.test_flat_file import generated, set_field, stage, write_csv
@@ -62,7 +63,7 @@ def test_a_check_without_statistics_cannot_be_left_out_of_the_sql():
 # -- staging the responses of a run ------------------------------------------------------------------
 
 
-def fetched_responses(sizes: list[int]) -> list[pipeline.FetchedRequest]:
+def fetched_responses(sizes: list[int]) -> list[fetch.FetchedRequest]:
     fetched = []
     for year, size in enumerate(sizes, start=2008):
         request = TableRequest(TABLE, (RU,), ("WERTA",), year, year)
@@ -78,7 +79,7 @@ def fetched_responses(sizes: list[int]) -> list[pipeline.FetchedRequest]:
             f"{year}.zip",
             datetime(2026, 1, 1),
         )
-        fetched.append(pipeline.FetchedRequest(pipeline.PlannedRequest(request, None), TableOutcome([response])))
+        fetched.append(fetch.FetchedRequest(plan.PlannedRequest(request, None), TableOutcome([response])))
     return fetched
 
 
@@ -98,13 +99,13 @@ def recording_stage_response(monkeypatch, *, fail: str | None = None, meet: thre
             raise FlatFileError(f"{fail} is broken")
         return response.relative_path
 
-    monkeypatch.setattr(pipeline, "stage_response", stage_response)
+    monkeypatch.setattr(stage_step, "stage_response", stage_response)
     return events
 
 
 def test_small_responses_are_staged_two_at_a_time_with_half_the_memory_each(tmp_path, monkeypatch):
     events = recording_stage_response(monkeypatch, meet=threading.Barrier(2, timeout=30))
-    batches, records = pipeline.stage_responses(fetched_responses([200_000, 300_000]), tmp_path, "700MB")
+    batches, records = stage_step.stage_responses(fetched_responses([200_000, 300_000]), tmp_path, "700MB")
     assert batches == ["2008.zip", "2009.zip"] and len(records) == 2  # in request order
     assert [e[0] for e in events[:2]] == ["start", "start"]  # the second began before the first ended
     assert {e[2] for e in events} == {"350MB"}
@@ -112,7 +113,7 @@ def test_small_responses_are_staged_two_at_a_time_with_half_the_memory_each(tmp_
 
 def test_big_responses_are_staged_one_by_one_with_the_whole_memory_limit(tmp_path, monkeypatch):
     events = recording_stage_response(monkeypatch)
-    pipeline.stage_responses(fetched_responses([200_000, pipeline.SMALL_RESPONSE_BYTES + 1]), tmp_path, "700MB")
+    stage_step.stage_responses(fetched_responses([200_000, stage_step.SMALL_RESPONSE_BYTES + 1]), tmp_path, "700MB")
     assert [e[:2] for e in events] == [("start", "2008.zip"), ("end", "2008.zip"), ("start", "2009.zip"), ("end", "2009.zip")]
     assert {e[2] for e in events} == {"700MB"}
 
@@ -120,4 +121,4 @@ def test_big_responses_are_staged_one_by_one_with_the_whole_memory_limit(tmp_pat
 def test_a_failing_response_raises_before_anything_is_returned_for_loading(tmp_path, monkeypatch):
     recording_stage_response(monkeypatch, fail="2008.zip")
     with pytest.raises(FlatFileError, match="2008.zip is broken"):
-        pipeline.stage_responses(fetched_responses([1_000, 1_000, 1_000]), tmp_path, "1GB")
+        stage_step.stage_responses(fetched_responses([1_000, 1_000, 1_000]), tmp_path, "1GB")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.genesis.fake_server import Fault, generated_body
+from flows.demo.genesis_server import Fault, generated_body
 from tests.support import TOKEN
 
 pytestmark = pytest.mark.slow
@@ -54,7 +54,7 @@ try:
         result["peak_kib"]["fetch"] = peak_kib()
     (response,) = outcome.responses
     result["archived"], result["kind"] = str(response.path), response.kind
-    from flows.genesis.flatfile import extract_flat_csv  # pandas, DuckDB, pandera: ~150 MiB of imports
+    from flows.pipeline.flat_file import extract_flat_csv  # pandas, DuckDB, pandera: ~150 MiB of imports
 
     result["peak_kib"]["flatfile imports"] = peak_kib()
     context = dict(table=request.table, request=request.describe(), archived=str(response.path))

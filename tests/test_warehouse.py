@@ -167,7 +167,7 @@ def test_read_only_connection_refuses_writes(tmp_path):
 def test_the_file_is_written_in_a_storage_format_every_duckdb_reads(settings, genesis, token_client):
     """DuckDB 2 writes a format DuckDB 1.x cannot open unless told otherwise (CI runs this under
     DuckDB 2 too); 'v1.0.0+' is what DuckDB calls the format of storage_compatibility_version v0.10.2."""
-    from flows.pipeline import run_update
+    from flows.pipeline.run import run_update
 
     run_update(settings, token_client)
     con = connect(settings.warehouse.path, read_only=True)
@@ -183,7 +183,7 @@ def test_the_file_is_written_in_a_storage_format_every_duckdb_reads(settings, ge
 def test_the_file_opens_in_the_duckdb_command_line_tool(settings, genesis, token_client):
     import shutil
 
-    from flows.pipeline import run_update
+    from flows.pipeline.run import run_update
 
     run_update(settings, token_client)
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from importlib import resources
 
-from flows.genesis.fake_server import GenesisState, Observation
+from flows.demo.genesis_server import GenesisState, Observation
 
 DEMO_TABLE = "51000-0004"
 DEMO_TOKEN = "exportwatch-demo-token"  # known only to the local demo server

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from flows.config import ENV_API_URL, load_settings
 from flows.demo.data import DEMO_TOKEN, demo_state
+from flows.demo.genesis_server import GenesisServer
 from flows.genesis.credentials import ENV_PASSWORD, ENV_TOKEN, ENV_USERNAME
-from flows.genesis.fake_server import GenesisServer
 from warehouse import queries
 from warehouse.connection import open_warehouse
 from warehouse.results import scalar

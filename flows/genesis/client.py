@@ -46,7 +46,7 @@ RequestSlot = Callable[[], AbstractContextManager[object]]
 
 
 def local_request_slot(max_in_flight: int) -> RequestSlot:
-    """At most max_in_flight requests at once from this process (flows.request_slots adds the
+    """At most max_in_flight requests at once from this process (flows.orchestration.request_slots adds the
     limit that holds across processes). Waiting for a slot ends when a stop is requested."""
     semaphore = threading.BoundedSemaphore(max_in_flight)
 

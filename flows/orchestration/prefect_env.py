@@ -50,7 +50,7 @@ def _reported_by_the_cli(record: logging.LogRecord) -> bool:
     """False for records the CLI's own lines cover: the runs' log (the CLI prints the outcome, the
     Prefect API keeps the log), the failure hook's notice, any traceback (the CLI prints it once)."""
     return not (
-        record.name in ("flows.run_hooks", *PREFECT_RUN_LOGGERS)  # the run's own story: the CLI tells its outcome
+        record.name in ("flows.orchestration.run_hooks", *PREFECT_RUN_LOGGERS)  # the run's own story: the CLI tells its outcome
         or record.name.startswith(PREFECT_PLUMBING_LOGGER)  # its background services, e.g. a slot request cut short
         or record.exc_info
     )
@@ -75,7 +75,7 @@ def temporary_prefect_api() -> Iterator[None]:
     if os.environ.get("PREFECT_API_URL"):
         yield
         return
-    from flows.serve import stop_process_group, wait_until_healthy
+    from flows.orchestration.prefect_server import stop_process_group, wait_until_healthy
 
     port = free_port()
     log_path = Path(os.environ["PREFECT_HOME"]) / "temporary-server.log"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flows.config import PriorityGoodsSettings, Settings, resolve_countries
 from flows.errors import ExportwatchError
-from flows.html_report import charts, page
+from flows.report import charts, page
 from warehouse import analysis
 from warehouse.connection import WarehouseLockedError, WarehouseUnavailableError, connect
 from warehouse.countries import countries

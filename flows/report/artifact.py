@@ -20,7 +20,7 @@ def report_dir(settings: Settings) -> Path:
 
 def latest_chart_markdown(settings: Settings, loaded: bool) -> str:
     """A Markdown section for the run's artifact; never raises (a chart must not fail a run)."""
-    from flows.html_report.build import build_report, series_chart
+    from flows.report.build import build_report, series_chart
 
     out = report_dir(settings)
     index = out / "index.html"

@@ -9,14 +9,16 @@ from pathlib import Path
 from flows.config import Settings
 from flows.errors import FlatFileError
 from flows.genesis.archive import ResponseArchive
-from flows.genesis.flatfile import (
+from flows.pipeline.flat_file import (
     CORRUPT_ZIP_ERRORS,
     MAX_ZIP_DIRECTORY_BYTES,
     READABLE_COMPRESSION,
     UNREADABLE_ZIP_ERRORS,
     zip_directory_bytes,
 )
-from flows.pipeline import UpdateReport, already_loaded, exclusive_run, load_batches, stage_response
+from flows.pipeline.load import UpdateReport, load_batches
+from flows.pipeline.run import exclusive_run
+from flows.pipeline.stage import already_loaded, stage_response
 
 TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")
 LANGUAGE_IN_NAME = re.compile(r"_(de|en)_flat\.(csv|zip)$", re.I)

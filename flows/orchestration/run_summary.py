@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from flows.pipeline import UpdateReport
+from flows.pipeline.load import UpdateReport
 
 MEASURE_NAMES = {
     "WERTA": "exports",

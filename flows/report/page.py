@@ -10,11 +10,11 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flows.html_report.build import ReportData
-    from flows.html_report.charts import Png
+    from flows.report.build import ReportData
+    from flows.report.charts import Png
 
 QUALITY = {"p": "provisional", "e": "final", "r": "revised", "": "no flag"}
-# Marks a page as exportwatch's: flows.html_report.build overwrites no index.html without it.
+# Marks a page as exportwatch's: flows.report.build overwrites no index.html without it.
 GENERATOR = '<meta name="generator" content="exportwatch">'
 MONTHS = "January February March April May June July August September October November December".split()
 
