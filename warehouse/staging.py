@@ -5,14 +5,19 @@ write the batch as Parquet.
 The scratch database lives on disk with a memory limit, so a file of tens of millions of rows is
 staged in bounded memory (DuckDB spills to its temp directory)."""
 
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandera.ibis
 
 from schemas.measures import MEASURES
 from warehouse.results import first_row, scalar
 from warehouse.sql_files import quote_identifier, quote_literal, read_sql
+
+if TYPE_CHECKING:  # pandera (with pandas and ibis) is imported only to build or report a contract
+    import pandera
+    import pandera.ibis
 
 
 def open_scratch(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
@@ -73,13 +78,12 @@ def define_rows(
     )
 
 
-def contract_predicate(model: type[pandera.ibis.DataFrameModel], *, skip: tuple[str, ...] = ("row_index",)) -> str:
-    """The model's column checks as one SQL predicate over its columns: NULL only where pandera would
-    fail the null check, so wrap it in coalesce(..., false). Built from the checks' statistics (the
-    pattern of str_matches, the allowed values of isin), so the model stays the only definition."""
+def contract_predicate(model: "type[pandera.ibis.DataFrameModel]", *, skip: tuple[str, ...] = ("row_index",)) -> str:
+    """The model's checks as one SQL predicate over its columns: NULL only where pandera would fail
+    the null check, so wrap it in coalesce(..., false). Built from the checks' statistics (the
+    pattern of str_matches, the allowed values of isin, the bound of ge, ...), so the model stays the
+    only definition. A bound that moves with the date is a named parameter ($next_month)."""
     schema = model.to_schema()
-    if schema.checks:
-        raise ValueError(f"{model.__name__}: dataframe-wide checks have no SQL form here")
     terms = []
     for name, column in schema.columns.items():
         if name in skip:
@@ -90,17 +94,49 @@ def contract_predicate(model: type[pandera.ibis.DataFrameModel], *, skip: tuple[
             terms.append(f"({identifier} IS NULL OR ({' AND '.join(checks) or 'true'}))")
         else:
             terms += [f"{identifier} IS NOT NULL", *checks]
+    terms += [dataframe_check_sql(check, model.__name__) for check in schema.checks]
     return "(" + " AND ".join(terms) + ")"
 
 
-def check_sql(identifier: str, check: pandera.Check, model_name: str) -> str:
+def check_sql(identifier: str, check: "pandera.Check", model_name: str) -> str:
     statistics = check.statistics or {}
     if "pattern" in statistics:
         pattern = statistics["pattern"]
         return f"regexp_matches({identifier}, {quote_literal(pattern if pattern.startswith('^') else '^' + pattern)})"
     if "allowed_values" in statistics:
         return f"{identifier} IN ({', '.join(quote_literal(str(v)) for v in statistics['allowed_values'])})"
-    raise ValueError(f"{model_name}: check {check.name!r} gives no pattern or allowed_values statistics to check it in SQL")
+    if set(statistics) == {"min_value"} and check.name == "greater_than_or_equal_to":
+        return f"{identifier} >= {sql_constant(statistics['min_value'])}"
+    if "max_value_parameter" in statistics:
+        return f"{identifier} <= ${statistics['max_value_parameter']}"
+    raise ValueError(
+        f"{model_name}: check {check.name!r} gives no pattern or allowed_values statistics (nor a bound) to check it in SQL"
+    )
+
+
+def dataframe_check_sql(check: "pandera.Check", model_name: str) -> str:
+    """A dataframe-wide check: only "column is NULL exactly when another is in values" has a SQL form."""
+    statistics = check.statistics or {}
+    if {"null_column", "exactly_when_column", "in_values"} <= set(statistics):
+        values = ", ".join(quote_literal(str(v)) for v in statistics["in_values"])
+        when = quote_identifier(statistics["exactly_when_column"])
+        return f"(({quote_identifier(statistics['null_column'])} IS NULL) = coalesce({when} IN ({values}), false))"
+    raise ValueError(f"{model_name}: dataframe-wide check {check.name!r} has no SQL form here")
+
+
+def sql_constant(value: object) -> str:
+    if isinstance(value, date):
+        return f"DATE {quote_literal(value.isoformat())}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    raise ValueError(f"no SQL constant for {value!r}")
+
+
+def contract(name: str) -> str:
+    """A contract predicate as warehouse.contracts wrote it to warehouse/staging/contracts/<name>.sql
+    (built from the schemas; reading it needs no pandera)."""
+    text = read_sql(f"staging/contracts/{name}")
+    return "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
 
 
 def variable_codes_predicate(expected: dict[str, str | None]) -> str:
@@ -135,6 +171,12 @@ def define_batch(con: duckdb.DuckDBPyConnection, table_code: str, goods_variable
             table_code=quote_literal(table_code), goods_variable=quote_literal(goods_variable)
         )
     )
+
+
+def observations_rejects(con: duckdb.DuckDBPyConnection, next_month: date) -> int:
+    """The staged rows that break the Observations contract, in SQL."""
+    sql = read_sql("staging/observations_rejects").format(contract=contract("observations"))
+    return scalar(con, sql, {"next_month": next_month})
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[tuple]:
