@@ -72,6 +72,9 @@ def _register_raw_responses(con: duckdb.DuckDBPyConnection, batches: list[Batch]
                 "content_type": raw.content_type,
                 "archive_path": raw.archive_path,
                 "loaded_at": load_ts,
+                "content_sha256": raw.content.sha256 if raw.content else None,
+                "content_crc32": raw.content.crc32 if raw.content else None,
+                "content_bytes": raw.content.size_bytes if raw.content else None,
             },
         )
         registered.append((next_id, batch))
