@@ -87,7 +87,11 @@ def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int,
         return 0, 0
     if len(batches) == 1:
         raw_id, batch = batches[0]
-        con.execute(read_sql("load/stage_single_batch"), {"raw_response_id": raw_id, "path": str(batch.observations)})
+        source = {"raw_response_id": raw_id, "path": str(batch.observations)}
+        months = {"table_code": batch.raw.table_code, "path": source["path"]}
+        if not scalar(con, read_sql("load/has_current_values_in_months"), months):
+            return int(scalar(con, read_sql("load/insert_batch"), {**source, "load_ts": load_ts})), 0
+        con.execute(read_sql("load/stage_single_batch"), source)
     else:
         parts = " UNION ALL ".join(
             f"SELECT *, {raw_id}::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)"
