@@ -14,7 +14,9 @@ import pandera.ibis as pa
 from schemas.measures import MEASURES, NUMBER_PATTERN, SYMBOLS
 
 MEASURE_UNITS = sorted(f"{m.code}|{unit}" for m in MEASURES.values() for unit in m.delivered_units())
-_SYMBOL_PATTERN = "|".join(s.replace(".", r"\.") for s in sorted(SYMBOLS, key=len, reverse=True))
+_SYMBOL_PATTERN = "|".join(
+    s.replace(".", r"\.") for s in sorted(SYMBOLS, key=lambda s: (-len(s), s))
+)  # longest first, in a fixed order
 VALUE_PATTERN = {language: rf"^({number}|{_SYMBOL_PATTERN})$" for language, number in NUMBER_PATTERN.items()}
 
 

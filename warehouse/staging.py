@@ -5,13 +5,12 @@ write the batch as Parquet.
 The scratch database lives on disk with a memory limit, so a file of tens of millions of rows is
 staged in bounded memory (DuckDB spills to its temp directory)."""
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
-import pandera.ibis
 
 from schemas.measures import MEASURES
-from schemas.sql_predicate import contract_predicate
 from warehouse.results import first_row, scalar
 from warehouse.sql_files import SqlText, identifier, identifiers, literal, read_sql, render_sql
 
@@ -78,6 +77,13 @@ def define_rows(
     )
 
 
+def contract(name: str) -> SqlText:
+    """A contract predicate as warehouse.contracts wrote it to warehouse/staging/contracts/<name>.sql
+    from the pandera models (schemas.sql_predicate); reading it needs no pandera."""
+    text = read_sql(f"staging/contracts/{name}")
+    return SqlText("\n".join(line for line in text.splitlines() if not line.startswith("--")).strip())
+
+
 def variable_codes_predicate(expected: dict[str, str | None]) -> SqlText:
     """Every row names the variable its group was found with (or none)."""
     terms = [
@@ -87,7 +93,7 @@ def variable_codes_predicate(expected: dict[str, str | None]) -> SqlText:
     return SqlText("(" + " AND ".join(terms or ["true"]) + ")")
 
 
-def type_observations(con: duckdb.DuckDBPyConnection, contract: type[pandera.ibis.DataFrameModel]) -> int:
+def type_observations(con: duckdb.DuckDBPyConnection, contract: SqlText) -> int:
     """The one read of the file into staged_flat_observations. Returns the rows that break `contract`."""
     # CASE expressions, not bound parameters: DuckDB looks a key up in a struct only by a constant.
     measures = MEASURES.values()
@@ -96,7 +102,7 @@ def type_observations(con: duckdb.DuckDBPyConnection, contract: type[pandera.ibi
     con.execute(
         render_sql(
             "staging/observations",
-            contract=SqlText(contract_predicate(contract)),  # built from quoted identifiers and literals
+            contract=contract,  # generated from the models, of quoted identifiers and literals
             factor=SqlText(factor),
             base_unit=SqlText(base_unit),
         )
@@ -112,6 +118,11 @@ def index_text_rows(con: duckdb.DuckDBPyConnection) -> None:
 def define_batch(con: duckdb.DuckDBPyConnection, table_code: str, goods_variable: str) -> None:
     """Views staged_batch (what the Parquet batch holds) and staged_flat_observations_check (what pandera checks)."""
     con.execute(render_sql("staging/observations_check", table_code=literal(table_code), goods_variable=literal(goods_variable)))
+
+
+def observations_rejects(con: duckdb.DuckDBPyConnection, next_month: date) -> int:
+    """The staged rows that break the Observations contract, in SQL."""
+    return scalar(con, render_sql("staging/observations_rejects", contract=contract("observations")), {"next_month": next_month})
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[tuple]:
