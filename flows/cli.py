@@ -88,6 +88,8 @@ CountryOption = Annotated[
     list[str] | None,
     typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several. Default: [watchlist] countries."),
 ]
+# What an alert is about; in a narrow terminal the listing leaves out the other columns first.
+ALERT_COLUMNS_TO_KEEP = ("rule", "country", "month", "kind", "metric_value")
 FORMAT_HELP = "table, csv, json or jsonl. In json and jsonl, DECIMAL values are strings (exact), dates ISO 8601."
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)]
 
@@ -464,8 +466,8 @@ def status(db: DbOption = None, config: ConfigOption = None, format: FormatOptio
 
     with read_only_warehouse(config, db) as (settings, con):
         try:
-            series = queries.rows(con, "status_series")
-            runs = queries.rows(con, "status_runs")
+            series = queries.run(con, "status_series")
+            runs = queries.run(con, "status_runs")
         except duckdb.CatalogException as error:
             fail(not_a_warehouse(settings, error))
     if format is OutputFormat.table:
@@ -486,11 +488,10 @@ def status(db: DbOption = None, config: ConfigOption = None, format: FormatOptio
             )
         )
     else:  # csv, jsonl: one table whose first column says which part a row belongs to
-        columns = ["section", *series[0], *(c for c in runs[0] if c not in series[0])]
+        columns = ["section", *series.columns, *(c for c in runs.columns if c not in series.columns)]
         rows = []
-        for section, (names, values) in (("series", series), ("runs", runs)):
-            for row in values:
-                by_name = dict(zip(names, row))
+        for section, result in (("series", series), ("runs", runs)):
+            for by_name in result.records():
                 rows.append((section, *(by_name.get(c) for c in columns[1:])))
         write_rows(columns, rows, format)
 
@@ -505,7 +506,8 @@ def serve(
 
     from flows.config import load_settings
     from flows.genesis.credentials import require_credentials
-    from flows.serve import local_prefect_server, raise_keyboard_interrupt_on_sigterm, serve_deployments
+    from flows.orchestration.prefect_server import local_prefect_server
+    from flows.serve import raise_keyboard_interrupt_on_sigterm, serve_deployments
 
     settings = load_settings(config, db=db)  # validates cron and time zone: nothing starts for a config that cannot work
     require_credentials()
@@ -556,7 +558,7 @@ def alerts_list(
     from warehouse import alerts as store
 
     with read_only_warehouse(config, db) as (_, con):
-        write_rows(*store.listing(con, status.value, limit), format)
+        write_rows(*store.listing(con, status.value, limit), format, keep=ALERT_COLUMNS_TO_KEEP)
 
 
 def alerts_test_message(channel: str) -> str:

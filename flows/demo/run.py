@@ -12,6 +12,7 @@ from flows.config import ENV_API_URL, load_settings
 from flows.demo.data import DEMO_TOKEN, demo_state
 from flows.demo.genesis_server import GenesisServer
 from flows.genesis.credentials import ENV_PASSWORD, ENV_TOKEN, ENV_USERNAME
+from flows.money import format_millions
 from warehouse import queries
 from warehouse.connection import open_warehouse
 from warehouse.results import scalar
@@ -56,8 +57,8 @@ def run_demo(db: Path | None = None, run_flow: Callable[..., dict] | None = None
 def summarise(path: Path, result: dict) -> list[str]:
     with open_warehouse(path) as con:
         total = scalar(con, "SELECT count(*) FROM observations")
-        _, march = queries.rows(con, "series_month", {"iso2": "RU", "flow": "export", "month": date(2022, 3, 1)})
-        _, kg_years = queries.rows(con, "yearly_totals", {"iso2": "KG", "flow": "export"})
+        _, march = queries.run(con, "series_month", {"iso2": "RU", "flow": "export", "month": date(2022, 3, 1)})
+        _, kg_years = queries.run(con, "yearly_totals", {"iso2": "KG", "flow": "export"})
     lines = [
         "exportwatch demo — Eurostat Comext figures served as GENESIS table 51000-0004 by a local server",
         f"This run: {result['status']}, {result['requests']} request(s), {result['rows_inserted']} row(s) inserted; "
@@ -65,11 +66,11 @@ def summarise(path: Path, result: dict) -> list[str]:
     ]
     if march:
         month, value, yoy = march[0]
-        lines.append(f"Exports to Russia, March 2022: {value / 10**9:.2f} bn EUR, {yoy:+.1f} % on March 2021.")
+        lines.append(f"Exports to Russia, March 2022: {format_millions(value)}, {yoy:+.1f} % on March 2021.")
     totals = {year: value for year, value, _ in kg_years}
     if 2021 in totals and 2023 in totals:
         lines.append(
-            f"Exports to Kyrgyzstan: {totals[2021] / 10**6:,.0f} m EUR in 2021 → {totals[2023] / 10**6:,.0f} m EUR in 2023 "
+            f"Exports to Kyrgyzstan: {format_millions(totals[2021], decimals=0)} in 2021 → {format_millions(totals[2023], decimals=0)} in 2023 "
             f"(× {totals[2023] / totals[2021]:.1f})."
         )
     lines.append(

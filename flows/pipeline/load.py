@@ -9,6 +9,7 @@ import duckdb
 
 from flows import shutdown
 from flows.config import Settings
+from flows.pipeline.run_log import add_unrecorded_runs
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord
 from warehouse.connection import open_warehouse
@@ -59,6 +60,7 @@ def load_batches(
     ) as con:
         result = load(con, batches, records, run_id=run_id, started_at=started_at, load_ts=load_ts, requests=requests)
         shutdown.defer_interrupts()  # committed: a signal from now on only asks the steps after the load to stop
+        add_unrecorded_runs(con, settings)
         changes, counts = describe_changes(con, load_ts) if result.rows_inserted else ([], (0, 0, 0))
     status = "loaded" if result.rows_inserted or result.rows_closed else "unchanged"
     return UpdateReport(run_id, status, requests, result.rows_inserted, result.rows_closed, load_ts, changes, None, *counts)

@@ -1,35 +1,27 @@
--- Every revision of a published value: the closed vintage beside the one that replaced it, when
--- value, symbol or unit differ. Not revisions: the first publication (the closed vintage was the
+-- Every revision of a published value: a vintage change (vintage_changes) in which value, symbol or
+-- unit differ. Not revisions: the first publication (the closed vintage was the
 -- placeholder ... , "not yet available") and a change of the quality flag alone (quality_changes).
 CREATE OR REPLACE VIEW revisions AS
 SELECT
-    new.table_code,
-    new.country_code,
-    new.goods_code,
-    CASE WHEN new.measure IN ('WERTA', 'WERTAS', 'GEWA') THEN 'export' ELSE 'import' END AS flow,
-    new.measure,
-    new.month,
-    old.value AS old_value,
-    new.value AS new_value,
-    new.value - old.value AS change,
-    old.symbol AS old_symbol,
-    new.symbol AS new_symbol,
-    old.quality AS old_quality,
-    new.quality AS new_quality,
-    new.unit,
-    old.valid_from AS old_valid_from,
-    new.valid_from AS revised_at,
-    new.raw_response_id
-FROM observations AS new
-JOIN observations AS old
-  ON old.table_code = new.table_code
- AND old.country_code = new.country_code
- AND old.goods_code = new.goods_code
- AND old.measure = new.measure
- AND old.month = new.month
- AND old.valid_to = new.valid_from
-WHERE old.symbol IS DISTINCT FROM '...'
-  AND (old.value IS DISTINCT FROM new.value OR old.symbol IS DISTINCT FROM new.symbol OR old.unit IS DISTINCT FROM new.unit);
+    table_code,
+    country_code,
+    goods_code,
+    flow,
+    measure,
+    month,
+    old_value,
+    new_value,
+    new_value - old_value AS change,
+    old_symbol,
+    new_symbol,
+    old_quality,
+    new_quality,
+    new_unit AS unit,
+    old_valid_from,
+    changed_at AS revised_at,
+    raw_response_id
+FROM vintage_changes
+WHERE old_value IS DISTINCT FROM new_value OR old_symbol IS DISTINCT FROM new_symbol OR old_unit IS DISTINCT FROM new_unit;
 
 COMMENT ON VIEW revisions IS 'Every revision of a published value: old and new value, symbol and quality flag, and when the revision was loaded. The first publication of a month (replacing the placeholder ...) is not a revision; a change of the quality flag alone is in quality_changes.';
 COMMENT ON COLUMN revisions.table_code IS 'GENESIS table.';

@@ -2,33 +2,25 @@
 -- p (provisional) -> e (final): visible here, but not a revision (revisions) and never an alert.
 CREATE OR REPLACE VIEW quality_changes AS
 SELECT
-    new.table_code,
-    new.country_code,
-    new.goods_code,
-    CASE WHEN new.measure IN ('WERTA', 'WERTAS', 'GEWA') THEN 'export' ELSE 'import' END AS flow,
-    new.measure,
-    new.month,
-    new.value,
-    new.symbol,
-    new.unit,
-    old.quality AS old_quality,
-    new.quality AS new_quality,
-    old.valid_from AS old_valid_from,
-    new.valid_from AS changed_at,
-    new.raw_response_id
-FROM observations AS new
-JOIN observations AS old
-  ON old.table_code = new.table_code
- AND old.country_code = new.country_code
- AND old.goods_code = new.goods_code
- AND old.measure = new.measure
- AND old.month = new.month
- AND old.valid_to = new.valid_from
-WHERE old.symbol IS DISTINCT FROM '...'
-  AND old.value IS NOT DISTINCT FROM new.value
-  AND old.symbol IS NOT DISTINCT FROM new.symbol
-  AND old.unit IS NOT DISTINCT FROM new.unit
-  AND old.quality IS DISTINCT FROM new.quality;
+    table_code,
+    country_code,
+    goods_code,
+    flow,
+    measure,
+    month,
+    new_value AS value,
+    new_symbol AS symbol,
+    new_unit AS unit,
+    old_quality,
+    new_quality,
+    old_valid_from,
+    changed_at,
+    raw_response_id
+FROM vintage_changes
+WHERE old_value IS NOT DISTINCT FROM new_value
+  AND old_symbol IS NOT DISTINCT FROM new_symbol
+  AND old_unit IS NOT DISTINCT FROM new_unit
+  AND old_quality IS DISTINCT FROM new_quality;
 
 COMMENT ON VIEW quality_changes IS 'Published values whose GENESIS quality flag changed (e.g. p provisional -> e final) with the value unchanged. Not revisions: they are not in revisions, do not set monthly_trade.last_revised_at and raise no alert.';
 COMMENT ON COLUMN quality_changes.table_code IS 'GENESIS table.';
