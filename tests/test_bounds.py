@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from flows.config import load_settings
-from flows.demo.genesis_server import Fault, GenesisState, flat_file
+from flows.demo.genesis_server import GenesisState, flat_file
 from flows.errors import FlatFileError, GenesisError
 from flows.limits import Limits
 from flows.pipeline.load_file import load_file
@@ -24,6 +24,7 @@ from flows.pipeline.run import run_update
 from flows.pipeline.stage import staging_root
 from flows.report.artifact import latest_chart_markdown
 from flows.report.build import ReportError, build_report
+from tests.fake_genesis import Fault
 from tests.support import TABLE, make_observations, query, snapshot
 
 FLAT_NAME = f"{TABLE}_de_flat.csv"

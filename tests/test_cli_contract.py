@@ -11,8 +11,8 @@ import time
 import duckdb
 import pytest
 
-from flows.demo.genesis_server import Fault
 from flows.pipeline.run import run_update
+from tests.fake_genesis import Fault
 from tests.support import TOKEN, query
 from tests.test_cli import exportwatch, prefect_home  # noqa: F401  (the fixture keeps Prefect's files in tmp_path)
 
