@@ -76,6 +76,8 @@ CountryOption = Annotated[
     list[str] | None,
     typer.Option("--country", help="ISO alpha-2 code or STLAH key; repeat for several. Default: [watchlist] countries."),
 ]
+# What an alert is about; in a narrow terminal the listing leaves out the other columns first.
+ALERT_COLUMNS_TO_KEEP = ("rule", "country", "month", "kind", "metric_value")
 FORMAT_HELP = "table, csv, json or jsonl. In json and jsonl, DECIMAL values are strings (exact), dates ISO 8601."
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)]
 
@@ -487,7 +489,8 @@ def serve(
 
     from flows.config import load_settings
     from flows.genesis.credentials import require_credentials
-    from flows.serve import local_prefect_server, raise_keyboard_interrupt_on_sigterm, serve_deployments
+    from flows.orchestration.prefect_server import local_prefect_server
+    from flows.serve import raise_keyboard_interrupt_on_sigterm, serve_deployments
 
     settings = load_settings(config, db=db)  # validates cron and time zone: nothing starts for a config that cannot work
     require_credentials()
@@ -538,7 +541,7 @@ def alerts_list(
     from warehouse import alerts as store
 
     with read_only_warehouse(config, db) as (_, con):
-        write_rows(*store.listing(con, status.value, limit), format)
+        write_rows(*store.listing(con, status.value, limit), format, keep=ALERT_COLUMNS_TO_KEEP)
 
 
 def alerts_test_message(channel: str) -> str:

@@ -17,12 +17,19 @@ class Limits(BaseModel):
     zip_ratio: float = Field(250.0, gt=1, description="Unpacked size over packed size of the flat file in a ZIP.")
     line_bytes: ByteSize = Field(ByteSize(1 << 20), ge=4096, description="Length of the header and of each line of a flat file.")
     http_body_bytes: ByteSize = Field(ByteSize(2 << 30), gt=0, description="One HTTP answer, after Content-Encoding is undone.")
+    http_encoding_ratio: float = Field(
+        250.0, gt=1, description="Size of an HTTP answer after Content-Encoding is undone over its size on the wire."
+    )
     json_envelope_bytes: ByteSize = Field(ByteSize(16 << 20), gt=0, description="One JSON status envelope from GENESIS.")
     error_text_chars: int = Field(1000, ge=200, description="Characters of an error text printed or stored in update_runs.")
 
 
 # The defaults, for functions called without a configuration (tests, `exportwatch load` internals).
 DEFAULT_LIMITS = Limits()
+
+
+# Ratios are checked once this much has been unpacked: a small file may compress far better.
+RATIO_CHECKED_FROM_BYTES = 1 << 20
 
 
 def exceeded(what: str, setting: str, value: str) -> str:

@@ -64,7 +64,10 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def write_rows(columns: list[str], rows: list[tuple], format: OutputFormat, out: TextIO | None = None) -> None:
+def write_rows(
+    columns: list[str], rows: list[tuple], format: OutputFormat, out: TextIO | None = None, *, keep: tuple[str, ...] = ()
+) -> None:
+    """Rows in the chosen format; a table narrower than the terminal leaves out columns, those in `keep` last."""
     out = out or sys.stdout
     if format is OutputFormat.csv:
         writer = csv.writer(out, lineterminator="\n")
@@ -76,7 +79,7 @@ def write_rows(columns: list[str], rows: list[tuple], format: OutputFormat, out:
         for row in rows:
             out.write(json.dumps(record(columns, row), ensure_ascii=False) + "\n")
     else:
-        out.write(render_table(columns, rows, terminal_width(out)))
+        out.write(render_table(columns, rows, terminal_width(out), keep))
 
 
 def record(columns: list[str], row: tuple) -> dict[str, Any]:
@@ -104,7 +107,7 @@ def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_table(columns: list[str], rows: list[tuple], width: int | None) -> str:
+def render_table(columns: list[str], rows: list[tuple], width: int | None, keep: tuple[str, ...] = ()) -> str:
     if not columns:
         return ""
     cells = [[cell(c, v) for c, v in zip(columns, row)] for row in rows]
@@ -124,22 +127,35 @@ def render_table(columns: list[str], rows: list[tuple], width: int | None) -> st
         return sum(widths[i] for i in indices) + len(GAP) * (len(indices) - 1) + (len(GAP) + 1 if hidden else 0)
 
     if width is not None:
-        # Narrow the text columns first, down to NARROWEST_TEXT but not into their header, then
-        # leave out middle columns.
+        # Narrow the text columns first, down to NARROWEST_TEXT but not into their header, then leave
+        # out columns: those without a value in any row, then text columns from the middle (keeping
+        # the first), then any from the middle: dates and numbers are what a reader looks for. The
+        # columns a command names in `keep` (what its rows are about) are narrowed and left out last.
         floor = [min(widths[i], max(NARROWEST_TEXT, len(columns[i]))) for i in range(len(columns))]
-        while total(shown) > width:
-            text_widths = [(widths[i], i) for i in shown if text_column[i] and widths[i] > floor[i]]
-            if not text_widths:
-                break
-            widest, i = max(text_widths)
-            widths[i] = max(floor[i], widest - (total(shown) - width))
-        # Columns without a value in any row go first, then text columns from the middle (keeping
-        # the first), then any from the middle: dates and numbers are what a reader looks for.
-        empty = [i for i in reversed(shown) if all(row[i] is None or row[i] == "" for row in rows)]
-        while total(shown) > width and len(shown) > 1:
-            middle = sorted(shown[1:], key=lambda i: abs(i - len(columns) / 2))
-            text = [i for i in middle if text_column[i] and i not in empty]
-            shown.remove(empty.pop(0) if empty else text[0] if text else middle[0])
+
+        def narrow(candidates: list[int]) -> None:
+            while total(shown) > width:
+                text_widths = [(widths[i], i) for i in candidates if i in shown and text_column[i] and widths[i] > floor[i]]
+                if not text_widths:
+                    return
+                widest, i = max(text_widths)
+                widths[i] = max(floor[i], widest - (total(shown) - width))
+
+        def leave_out(candidates: list[int]) -> None:
+            empty = [i for i in reversed(candidates) if all(row[i] is None or row[i] == "" for row in rows)]
+            while total(shown) > width and len(shown) > 1:
+                order = sorted(
+                    (i for i in shown[1:] if i in candidates), key=lambda i: (not text_column[i], abs(i - len(columns) / 2))
+                )
+                if not order:
+                    return
+                shown.remove(empty.pop(0) if empty else order[0])
+
+        others = [i for i in shown if columns[i] not in keep]
+        narrow(others)
+        leave_out(others)
+        narrow(shown)
+        leave_out(shown)
     hidden = len(columns) - len(shown)
     gap_at = next((p for p, i in enumerate(shown) if p != i), len(shown)) if hidden else None
 

@@ -346,6 +346,7 @@ def gzip_stream(size: int, head: bytes = b"", filler: bytes = b"\0") -> bytes:
 
 def test_a_gzip_encoded_answer_stops_at_the_body_limit_and_leaves_nothing(settings, token_client, genesis):
     settings.limits.http_body_bytes = 4 << 20
+    settings.limits.http_encoding_ratio = 1e6  # this test is about the size limit
     token_client.limits = settings.limits
     run_update(settings, token_client)
     before, archived_before = snapshot(settings.warehouse.path), folder_bytes(settings.warehouse.archive_dir)
@@ -363,6 +364,23 @@ def test_a_gzip_encoded_answer_stops_at_the_body_limit_and_leaves_nothing(settin
     assert snapshot(settings.warehouse.path) == before
     (error,) = stored_errors(settings)
     assert "http_body_bytes" in error
+
+
+def test_a_gzip_bomb_stops_at_the_encoding_ratio_at_default_limits(settings, token_client, genesis):
+    """Before: a 100 KB gzip answer of 100 MiB stayed in data/raw (below http_body_bytes = 2 GiB)."""
+    run_update(settings, token_client)
+    before, archived_before = snapshot(settings.warehouse.path), folder_bytes(settings.warehouse.archive_dir)
+    body = gzip_stream(100 << 20)  # about 100 KB on the wire
+    genesis.state.add_fault(Fault(body=body, headers={"Content-Type": "application/zip", "Content-Encoding": "gzip"}))
+
+    with pytest.raises(
+        GenesisError,
+        match=r"Content-Encoding gzip inflated to more than [\d,]+ times that: beyond the limit limits\.http_encoding_ratio = 250",
+    ):
+        run_update(settings, token_client)
+
+    assert folder_bytes(settings.warehouse.archive_dir) == archived_before  # nothing of the bomb kept
+    assert snapshot(settings.warehouse.path) == before
 
 
 def test_a_json_answer_stops_at_the_envelope_limit_at_default_limits(settings, token_client, genesis):

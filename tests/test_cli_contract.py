@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import duckdb
 import pytest
 
+from flows.cli import ALERT_COLUMNS_TO_KEEP
 from flows.pipeline.run import run_update
+from flows.text_output import render_table
 from tests.fake_genesis import Fault
 from tests.support import TOKEN, query
 from tests.test_cli import exportwatch, prefect_home  # noqa: F401  (the fixture keeps Prefect's files in tmp_path)
@@ -149,6 +152,21 @@ def test_a_wide_result_fits_80_columns_without_cutting_numbers_or_dates(empty_db
     assert all(len(line) <= 80 for line in lines), result.stdout
     assert "2024-01-01" in result.stdout and "628069123.125" in result.stdout and "-23.5" in result.stdout
     assert "columns not shown" in lines[-1] and "2024-01-01" in lines[2] or "2026-11-06 07:00:00" in result.stdout
+
+
+def test_a_narrow_alert_listing_keeps_what_each_alert_is_about():
+    columns = ["alert_id", "rule", "country", "flow", "month", "kind", "metric", "metric_value", "threshold", "value_eur",
+               "raised_at", "delivered_at", "attempts", "last_error"]  # fmt: skip
+    row = (24, "russia-exports-yoy", "RU", "export", "2024-03", "historical", "yoy_pct", -42.7, -30.0, 601068731.0,
+           datetime(2026, 12, 2, 16, 40, 23), None, 0, "json://127.0.0.1:9 refused the connection")  # fmt: skip
+    table = render_table(columns, [row], 80, keep=ALERT_COLUMNS_TO_KEEP)
+    header, _, line, footer = table.splitlines()
+    assert all(len(text) <= 80 for text in table.splitlines()), table
+    for column, value in zip(columns, row):
+        if column in ALERT_COLUMNS_TO_KEEP:
+            assert column in header.split() and str(value) in line, table  # whole, not shortened
+    assert "columns not shown" in footer
+    assert render_table(columns, [row], 80) != table  # without keep, other columns would stay
 
 
 def test_format_json_on_sql_status_alerts(loaded):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -475,6 +476,30 @@ def test_real_recorded_error_envelope_is_quoted(genesis, token_client):
     assert caught.value.code == -1
     assert "wurde kein Datenquader gefunden!" in str(caught.value)
     assert len(genesis.state.received) == 1
+
+
+def test_real_recorded_table_metadata_gives_every_variable(genesis, token_client):
+    """exportwatch check reads variables from metadata/table: here from the one real answer recorded."""
+    body = recording("12531-0043", "410-metadata-table.json").read_bytes()
+    genesis.state.add_fault(Fault(endpoint="metadata/table", body=body, headers={"Content-Type": "application/json"}))
+    assert token_client.table_variables("12531-0043") == {"12531", "BEV030", "SCHST2", "GES", "KREISE", "STAAG5", "STAG"}
+
+
+def test_the_fake_table_metadata_has_the_shape_of_the_recorded_one(genesis, token_client):
+    def shape(node: object) -> object:  # the keys, recursively: what the parser walks
+        if isinstance(node, dict):
+            return {k: shape(v) for k, v in node.items() if isinstance(v, (dict, list))} | {"keys": sorted(node)}
+        if isinstance(node, list):
+            return shape(node[0]) if node else []
+        return None
+
+    recorded = json.loads(recording("12531-0043", "410-metadata-table.json").read_bytes())
+    served = httpx.post(
+        f"{genesis.base_url}metadata/table", data={"name": TABLE}, headers={"username": TOKEN, "password": ""}
+    ).json()
+    assert sorted(served) == sorted(recorded)
+    assert shape(served["Object"]["Structure"]["Head"]) == shape(recorded["Object"]["Structure"]["Head"])
+    assert sorted(served["Object"]["Structure"]) == sorted(recorded["Object"]["Structure"])
 
 
 # -- too big: split with a token, job with user + password -----------------------------------------

@@ -151,25 +151,51 @@ def test_views_hold_exactly_what_was_served_with_index_and_tier_sums(chpl, genes
         assert close(index, index_2021(by_series[(country, flow, hs6)], month)), (country, flow, hs6, month, index)
         assert (tier, table) == (tiers[hs6], GOODS_TABLE)
 
-    # Tier sums and 'all', each indexed on its own 2021 average; NULL while a month is '...'.
-    sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(Decimal))
-    unknown: set[tuple] = set()
+    # Tier sums and 'all'; NULL while a month is '...'. Their index and yoy compare like with like:
+    # the goods that existed in 2021 (index) or a year earlier (yoy), not the HS 2022 codes before.
     by_hs6 = {g.hs6: g for g in GOODS}
-    for (country, flow, hs6, month), value in expected.items():
-        good = by_hs6[hs6]
-        for tier in (tiers[hs6], "all"):
-            if value is None and not (good.exists_since and month < good.exists_since):
-                unknown.add((country, flow, tier, month))
-            sums[(ISO[country], flow, tier)][month] += value or 0
-    summary = query(db, "SELECT country_iso2, flow, tier, month, value_eur, index_2021 FROM priority_goods_summary")
-    assert (
-        len(summary) == sum(len(s) for s in sums.values()) and len(summary) == 4 * 7 * 83
-    )  # 4 series, 6 tiers + all, 80 + 3 months
-    for iso, flow, tier, month, value, index in summary:
+
+    def tier_sums(counts) -> tuple[dict, set]:
+        sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(Decimal))
+        unknown: set[tuple] = set()
+        for (country, flow, hs6, month), value in expected.items():
+            good = by_hs6[hs6]
+            if not counts(good, month):
+                continue
+            for tier in (tiers[hs6], "all"):
+                if value is None and not (good.exists_since and month < good.exists_since):
+                    unknown.add((country, flow, tier, month))
+                sums[(ISO[country], flow, tier)][month] += value or 0
+        return sums, unknown
+
+    def series_of(sums, unknown, iso, flow, tier):
         code = next(c for c, i in ISO.items() if i == iso)
-        series = {m: (None if (code, flow, tier, m) in unknown else v) for m, v in sums[(iso, flow, tier)].items()}
+        return {m: (None if (code, flow, tier, m) in unknown else v) for m, v in sums[(iso, flow, tier)].items()}
+
+    every = tier_sums(lambda good, month: True)
+    of_2021 = tier_sums(lambda good, month: good.exists_since is None or good.exists_since <= date(2021, 1, 1))
+    a_year_earlier = tier_sums(
+        lambda good, month: good.exists_since is None or good.exists_since <= month.replace(year=month.year - 1)
+    )
+    summary = query(db, "SELECT country_iso2, flow, tier, month, value_eur, index_2021, yoy_pct FROM priority_goods_summary")
+    assert (
+        len(summary) == sum(len(s) for s in every[0].values()) and len(summary) == 4 * 7 * 83
+    )  # 4 series, 6 tiers + all, 80 + 3 months
+    for iso, flow, tier, month, value, index, yoy in summary:
+        series = series_of(*every, iso, flow, tier)
         assert value == series[month], (iso, flow, tier, month)
-        assert close(index, index_2021(series, month)), (iso, flow, tier, month, index)
+        assert close(index, index_2021(series_of(*of_2021, iso, flow, tier), month)), (iso, flow, tier, month, index)
+        now, before = series_of(*a_year_earlier, iso, flow, tier).get(month), series.get(month.replace(year=month.year - 1))
+        expected_yoy = None if now is None or not before else float(100 * (now - before) / before)
+        assert close(yoy, expected_yoy), (iso, flow, tier, month, yoy)
+
+    # Across the break: in January 2022 the tier-2 sum holds the new code 854800, its index does not.
+    ((value, index),) = query(
+        db,
+        "SELECT value_eur, index_2021 FROM priority_goods_summary WHERE country_iso2 = 'KG' AND tier = '2' AND month = DATE '2022-01-01'",
+    )
+    base = sum(series_of(*every, "KG", "export", "2")[date(2021, m, 1)] for m in range(1, 13)) / 12
+    assert index < float(100 * value / base)
 
     # Kyrgyzstan's tier-1 chips: twice the 2021 level since 2022.
     assert query(

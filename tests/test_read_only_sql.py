@@ -323,6 +323,7 @@ def test_an_update_blocked_by_a_reader_names_the_reader_not_an_update(settings, 
     from decimal import Decimal
 
     from flows.pipeline.run import run_update
+    from flows.pipeline.run_log import unrecorded_runs_file
     from tests.support import RU, series_value
 
     run_update(settings, token_client)
@@ -343,5 +344,12 @@ def test_an_update_blocked_by_a_reader_names_the_reader_not_an_update(settings, 
     assert f"(PID {reader.pid}: {sys.executable} -c" in message and "a reader that keeps it open" in message, message
     assert "probably" not in message
     assert query(settings.warehouse.path, "SELECT count(*), max(valid_from) FROM observations") == before
-    # the reader still held the file when the failed run was to be recorded: the log says so
-    assert "could not record the failed run" in caplog.text
+    # the reader still held the file when the failed run was to be recorded: the next run adds it
+    assert "could not record the failed run in the warehouse yet" in caplog.text
+    assert query(settings.warehouse.path, "SELECT count(*) FROM update_runs WHERE status = 'failed'") == [(0,)]
+    run_update(settings, token_client)
+    ((status, error),) = query(settings.warehouse.path, "SELECT status, error FROM update_runs WHERE status = 'failed'")
+    assert f"(PID {reader.pid}:" in error
+    assert not unrecorded_runs_file(settings).exists()
+    run_update(settings, token_client)  # recorded once
+    assert query(settings.warehouse.path, "SELECT count(*) FROM update_runs WHERE status = 'failed'") == [(1,)]

@@ -25,7 +25,7 @@ from flows.genesis.archive import ArchivedResponse, ResponseArchive, sniff_kind
 from flows.genesis.credentials import Credentials
 from flows.genesis.request import TableRequest
 from flows.genesis.retry_budget import RetryBudget
-from flows.limits import DEFAULT_LIMITS, Limits, exceeded, human_size
+from flows.limits import DEFAULT_LIMITS, RATIO_CHECKED_FROM_BYTES, Limits, exceeded, human_size
 
 log = logging.getLogger(__name__)
 
@@ -442,7 +442,8 @@ class GenesisClient:
 def bounded_body(response: httpx.Response, limits: Limits, *, table: str | None, describe: str) -> Iterator[bytes]:
     """The body as it streams in, after Content-Encoding is undone (a 1.5 MB gzip answer can
     unpack to 1.5 GB), stopped beyond [limits] http_body_bytes, or json_envelope_bytes once the
-    first bytes show a JSON envelope. The archive deletes what it wrote of a body stopped here."""
+    first bytes show a JSON envelope, or when undoing the encoding inflates it beyond
+    http_encoding_ratio. The archive deletes what it wrote of a body stopped here."""
     limit, setting, head, size = limits.http_body_bytes, "http_body_bytes", b"", 0
     content_type = response.headers.get("content-type", "")
     encoding = response.headers.get("content-encoding", "")
@@ -457,7 +458,16 @@ def bounded_body(response: httpx.Response, limits: Limits, *, table: str | None,
                 f" (after undoing Content-Encoding {encoding})" if encoding else ""
             )
             raise GenesisError(
-                exceeded(what, setting, human_size(limit)) + "; the answer was not kept",
+                exceeded(what, setting, human_size(limit)) + "; the answer was not kept", table=table, request=describe
+            )
+        on_the_wire = max(response.num_bytes_downloaded, 1)
+        if encoding and size >= RATIO_CHECKED_FROM_BYTES and size > limits.http_encoding_ratio * on_the_wire:
+            what = (
+                f"GENESIS answered {human_size(on_the_wire)} that undoing Content-Encoding {encoding} "
+                f"inflated to more than {size / on_the_wire:,.0f} times that"
+            )
+            raise GenesisError(
+                exceeded(what, "http_encoding_ratio", f"{limits.http_encoding_ratio:g}") + "; the answer was not kept",
                 table=table,
                 request=describe,
             )

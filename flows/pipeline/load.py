@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from flows.config import Settings
+from flows.pipeline.run_log import add_unrecorded_runs
 from warehouse import queries
 from warehouse.batch import Batch, FetchRecord
 from warehouse.connection import open_warehouse
@@ -57,6 +58,7 @@ def load_batches(
         memory_limit=settings.warehouse.memory_limit,
     ) as con:
         result = load(con, batches, records, run_id=run_id, started_at=started_at, load_ts=load_ts, requests=requests)
+        add_unrecorded_runs(con, settings)
         changes, counts = describe_changes(con, load_ts) if result.rows_inserted else ([], (0, 0, 0))
     status = "loaded" if result.rows_inserted or result.rows_closed else "unchanged"
     return UpdateReport(run_id, status, requests, result.rows_inserted, result.rows_closed, load_ts, changes, None, *counts)

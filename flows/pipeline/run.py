@@ -14,10 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-import duckdb
-
 from flows.config import Settings
-from flows.errors import ExportwatchError, ValidationFailed
+from flows.errors import ExportwatchError
 from flows.genesis.archive import ResponseArchive
 from flows.genesis.client import GenesisClient
 from flows.limits import shortened
@@ -26,10 +24,9 @@ from flows.pipeline.load import UpdateReport, load_batches
 from flows.pipeline.owned_folder import empty_owned, owned_folder
 from flows.pipeline.plan import plan_update
 from flows.pipeline.run_lock import update_lock
+from flows.pipeline.run_log import record_failure, record_unchanged
 from flows.pipeline.stage import already_loaded, stage_responses, staging_root
-from warehouse.connection import WarehouseLockedError, open_warehouse
-from warehouse.errors import WarehouseError
-from warehouse.load import record_quality_issues, record_run
+from warehouse.connection import WarehouseLockedError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,61 +42,6 @@ def discard_leftovers(settings: Settings) -> None:
     warehouse uses the staging folder; the archive may be shared, so only idle partial downloads go."""
     empty_owned(staging_root(settings))
     ResponseArchive(settings.warehouse.archive_dir).discard_partial()
-
-
-def record_unchanged(settings: Settings, *, run_id: str, started_at: datetime, requests: int) -> None:
-    """Write a run that found nothing newer to the run log, so `status` answers "did today's job
-    run?"; the data tables stay as they were. Losing this row must not fail a run that did nothing:
-    a reader holding the file costs the log line, not the run."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    try:
-        with open_warehouse(
-            settings.warehouse.location,
-            lock_timeout=settings.warehouse.lock_timeout_seconds,
-            memory_limit=settings.warehouse.memory_limit,
-        ) as con:
-            con.begin()
-            record_run(con, run_id, started_at, now, "unchanged", requests, 0, 0, None)
-            con.commit()
-    except (duckdb.Error, WarehouseError, OSError) as logging_error:
-        log.warning("GENESIS had nothing newer, but the run could not be recorded in the warehouse: %s", logging_error)
-
-
-def record_failure(settings: Settings, *, run_id: str, started_at: datetime, requests: int, error: Exception) -> None:
-    """Write the failed run (and validation failure cases) to the run log; the data tables stay as they were."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    # A reader holding the file made the run fail: wait only briefly for it to let go.
-    lock_timeout = (
-        min(settings.warehouse.lock_timeout_seconds, 2)
-        if isinstance(error, WarehouseLockedError)
-        else settings.warehouse.lock_timeout_seconds
-    )
-    try:
-        with open_warehouse(settings.warehouse.location, lock_timeout=lock_timeout) as con:
-            con.begin()
-            record_run(con, run_id, started_at, now, "failed", requests, 0, 0, str(error))
-            if isinstance(error, ValidationFailed):
-                sha = Path(error.archived or "").stem
-                record_quality_issues(
-                    con,
-                    [
-                        (
-                            now,
-                            run_id,
-                            error.table or "",
-                            sha,
-                            c["schema_name"],
-                            c["check_name"],
-                            c["column_name"],
-                            c["failure_case"],
-                            c["row_index"],
-                        )
-                        for c in error.failure_cases
-                    ],
-                )
-            con.commit()
-    except Exception as logging_error:  # the original error matters more than its bookkeeping
-        log.error("could not record the failed run in the warehouse: %s", logging_error)
 
 
 @dataclass(frozen=True)
