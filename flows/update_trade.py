@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
 from flows.alerts.process import AlertOutcome, process_alerts
@@ -21,12 +20,11 @@ from flows.orchestration.flow_failures import failing_cleanly, keep_expected_fai
 from flows.orchestration.request_slots import ensure_request_limit, prefect_request_slot
 from flows.orchestration.run_hooks import notify_failure
 from flows.orchestration.run_origin import current_run_origin
-from flows.orchestration.run_summary import render_markdown
+from flows.orchestration.run_summary import publish_run_artifact
 from flows.orchestration.tasks import prefect_step
 from flows.pipeline.fetch import build_client
 from flows.pipeline.load import UpdateReport
 from flows.pipeline.run import run_update
-from flows.report.artifact import latest_chart_markdown
 from flows.shutdown import stop_on_signals
 from warehouse.errors import WarehouseError
 from warehouse.snapshot import publish_snapshot
@@ -106,8 +104,7 @@ def run_flow_body(
         alerts.messages_sent,
         alerts.pending,
     )
-    markdown = render_markdown(report, alerts.raised) + latest_chart_markdown(settings, loaded=report.status == "loaded")
-    create_markdown_artifact(markdown, key="exportwatch-update", description="What this run changed")
+    publish_run_artifact(report, alerts.raised, settings)
     report.alerts = alerts
     return report
 

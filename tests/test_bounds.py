@@ -18,11 +18,11 @@ from flows.config import load_settings
 from flows.demo.genesis_server import GenesisState, flat_file
 from flows.errors import FlatFileError, GenesisError
 from flows.limits import Limits
+from flows.orchestration.run_summary import latest_chart_markdown
 from flows.pipeline.load_file import load_file
 from flows.pipeline.owned_folder import MARKER, ForeignFolder
 from flows.pipeline.run import run_update
 from flows.pipeline.stage import staging_root
-from flows.report.artifact import latest_chart_markdown
 from flows.report.build import ReportError, build_report
 from tests.fake_genesis import Fault
 from tests.support import TABLE, make_observations, query, snapshot

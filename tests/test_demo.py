@@ -25,7 +25,7 @@ def test_demo_loads_the_series_and_a_second_run_loads_nothing(tmp_path):
     assert first.returncode == 0, first.stderr[-3000:]
     out = first.stdout
     assert "This run: loaded, 1 request(s), 204 row(s) inserted; 204 observations in data/demo.duckdb." in out
-    assert "Exports to Russia, March 2022: 1.00 bn EUR, -60.0 % on March 2021." in out
+    assert "Exports to Russia, March 2022: 997.3 m EUR, -60.0 % on March 2021." in out
     assert "Exports to Kyrgyzstan: 50 m EUR in 2021 → 714 m EUR in 2023 (× 14.4)." in out
     assert "Eurostat Comext" in out
     assert "uv run exportwatch sql --db data/demo.duckdb" in out

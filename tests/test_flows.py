@@ -9,6 +9,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.backfill import backfill
+from flows.orchestration.run_summary import ARTIFACT_KEY
 from flows.update_trade import update_trade
 from tests.fake_genesis import Fault
 from tests.support import RU, TABLE, make_observations, query
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.prefect
 
 def latest_artifact() -> str:
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["exportwatch-update"])))
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])))
     return max(artifacts, key=lambda a: a.created).data
 
 
@@ -35,7 +36,7 @@ def test_update_trade_loads_and_publishes_what_changed(prefect_harness, flow_env
 
     assert (second["rows_inserted"], second["rows_closed"], second["revised_months"]) == (1, 1, 1)
     artifact = latest_artifact()
-    assert "## Revised months" in artifact and "| RU | exports | 2026-08 |" in artifact and "→ 777,500 |" in artifact
+    assert "## Revised months" in artifact and "| RU | exports | 2026-08 |" in artifact and "→ 0.778 m EUR |" in artifact
 
 
 def test_an_unchanged_run_says_so(prefect_harness, flow_env, settings, genesis, monkeypatch, tmp_path):

@@ -11,15 +11,18 @@ import sys
 import zlib
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from html import unescape
 from html.parser import HTMLParser
 
+import duckdb
 import pytest
 
 from flows.alerts.process import process_alerts
 from flows.errors import ExportwatchError
+from flows.orchestration.run_summary import latest_chart_markdown
 from flows.pipeline.run import run_update
-from flows.report.artifact import latest_chart_markdown, report_dir
 from flows.report.build import SERIES_SUBTITLE, build_report
+from flows.report.refresh import report_dir
 from tests.support import KG, RU, TABLE, make_observations, series_value
 from tests.test_analysis import expected_top_goods, load_goods
 
@@ -274,9 +277,27 @@ def test_without_a_goods_table_the_report_says_how_to_configure_one(settings, to
 
     page = Page(html)
     assert "top-goods" not in page.tables and "top-goods-missing" in page.elements
-    assert "[[tables]]" in html and "table = &quot;51000-0012&quot;" in html
+    assert "[[tables]]" in html and 'table = "51000-0012"' in unescape(html)
     assert [r["data-country"] for r in page.rows("route-comparison")] == ["KG", "RU"]  # the reported country first
     assert (tmp_path / "report" / "exports_kg.png").is_file()
+
+
+def test_a_script_in_a_country_name_or_goods_label_is_shown_as_text(warehouse, tmp_path):
+    """Country names and goods codes come from GENESIS and the warehouse: the page escapes them."""
+    country, goods = '<script>alert("country")</script> & Co', "<script>alert('goods')</script><b>"
+    code = expected_top_goods(RU, "export", 2025, 12)[0]["goods_code"]
+    with duckdb.connect(str(warehouse.warehouse.path)) as con:
+        con.execute("UPDATE countries SET name_en = ? WHERE country_code = ?", [country, RU])
+        con.execute("UPDATE observations SET goods_code = ? WHERE goods_code = ?", [goods, code])
+
+    html = build_report(warehouse, tmp_path / "report", "RU").index.read_text(encoding="utf-8")
+
+    assert "<script" not in html.lower() and "<b>" not in html
+    page = Page(html)
+    assert f"German exports to {country}" in unescape(re.search(r"<h1>(.*?)</h1>", html).group(1))
+    assert page.rows("route-comparison")[0]["country"][1] == f"{country} (RU)"
+    (row,) = [g for g in page.rows("top-goods") if g["data-goods"] == goods]
+    assert row["goods_code"] == (goods, goods)
 
 
 def test_the_report_reads_the_warehouse_without_changing_it(warehouse, tmp_path):
@@ -310,6 +331,48 @@ def test_report_errors_say_what_to_do(settings, tmp_path):
     with pytest.raises(ExportwatchError, match="Unknown country 'XY'"):
         build_report(settings, tmp_path / "out", "XY")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def png_renders(monkeypatch) -> list[dict]:
+    """The Vega-Lite specs vl-convert renders to PNG (a spy: the real renderer still draws each one)."""
+    import vl_convert
+
+    specs, render = [], vl_convert.vegalite_to_png
+
+    def counting_render(spec, *args, **kwargs):
+        specs.append(spec)
+        return render(spec, *args, **kwargs)
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_png", counting_render)
+    return specs
+
+
+def test_each_chart_of_the_report_is_rendered_once(warehouse, tmp_path, png_renders):
+    result = build_report(warehouse, tmp_path / "report", "RU")
+
+    assert len(png_renders) == len(result.charts) == 2  # the series and the route comparison
+    assert [decode_png(path.read_bytes()) for path in result.charts.values()] == [(1920, 1120), (1920, 880)]
+
+
+@pytest.mark.parametrize("scale_eur", [10**3, 10**6, 10**12])
+def test_a_chart_comes_out_at_its_size_in_one_render_whatever_room_its_labels_take(scale_eur, png_renders):
+    """Axis labels from "0.5" to "500,000,000" need different room: the plot area gives way, the image does not."""
+    from flows.report.charts import render_png, series_chart
+
+    series = [
+        {
+            "month": date(2019 + i // 12, i % 12 + 1, 1),
+            "value_eur": Decimal(scale_eur * (500 + 10 * i)),
+            "yoy_pct": -3.0 * i,
+            "quality": "p",
+        }
+        for i in range(60)
+    ]
+    title = "German exports to a country with a rather long name (since 05/1992), million EUR"
+    png = render_png(series_chart(title, "a subtitle " * 30, series, [], []), 721, 359, scale=1)
+
+    assert len(png_renders) == 1 and (png.width, png.height) == (721, 359) and decode_png(png.data) == (721, 359)
 
 
 def test_the_series_chart_draws_a_marker_on_every_alert_and_revised_month():

@@ -354,9 +354,9 @@ def test_connection_refused_fails_a_manual_update_within_30_seconds(prefect_harn
     assert (run.end_time - run.start_time).total_seconds() <= 30
     assert elapsed <= 120, f"took {elapsed:.0f} s"
     attempts = int(re.search(r"no usable answer after (\d+) attempts \(20 s retry budget used up\)", result.stderr).group(1))
-    # one level of retries: the client's; the log shows every retry of the whole run
+    # one level of retries: the client's; the retries are -v detail, the error line counts them
     assert 3 <= attempts <= 7
-    assert len(re.findall(r"retrying in [\d.]+ s \(attempt", result.stderr)) == attempts - 1
+    assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
     assert "check [genesis] api_url and the network, or run again later" in result.stderr
     assert not SCHEDULE_WORDS.search(result.stderr + result.stdout)
 
@@ -372,6 +372,7 @@ def test_check_with_connection_refused_answers_within_seconds(tmp_path):
     assert elapsed < 60, f"took {elapsed:.0f} s"  # the retries: 5 s; the rest is starting Python on a busy machine
     attempts = int(re.search(r"no usable answer after (\d+) attempts \(5 s retry budget used up\)", result.stderr).group(1))
     assert 2 <= attempts <= 5
+    assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
     assert not SCHEDULE_WORDS.search(result.stderr)
 
 

@@ -21,7 +21,9 @@ import sys
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import duckdb
@@ -596,3 +598,62 @@ def test_config_values_that_reach_sql_are_validated(tmp_path, toml, named):
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert named in str(caught.value)
+
+
+# -- the report page ------------------------------------------------------------------------------
+
+MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&"
+
+
+def hostile_report(**changes):
+    """A ReportData whose every text (names, codes, labels, rule names, the path) is markup."""
+    from flows.report.build import ReportData
+
+    month = {"month": date(2024, 12, 1)}
+    series = [month | {"value_eur": Decimal(10**6), "yoy_pct": -5.0, "mom_pct": 1.0, "quality": MARKUP}]
+    route = [series[0] | {"country_code": MARKUP, "country_iso2": MARKUP, "country_name": MARKUP, "index_2021": 90.0}]
+    data = ReportData(
+        db_path=Path("/data") / MARKUP,
+        made_at=datetime(2026, 1, 1),
+        table_code=MARKUP,
+        country_code=MARKUP,
+        country_iso2=MARKUP,
+        country_name=MARKUP,
+        series=series,
+        alerts=[month | {"rule": MARKUP, "kind": MARKUP, "metric_value": -30.0, "threshold": -20.0}],
+        revisions=[month | {"revisions": 1, "first_value": 1, "current_value": 2, "last_revised_at": datetime(2026, 1, 1)}],
+        latest_months=[series[0] | {"flow": MARKUP, "revisions": 0, "first_published_at": None, "last_revised_at": None}],
+        route_rows=route,
+        route_names={MARKUP: MARKUP},
+        goods_tables=[{"table_code": MARKUP, "goods_variable": MARKUP, "countries": 1}],
+        goods_month=date(2024, 12, 1),
+        top_goods=[
+            {"rank": 1, "goods_code": MARKUP, "table_code": MARKUP, "goods_variable": MARKUP, "value_eur": 1}
+            | dict.fromkeys(("value_eur_year_before", "change_eur", "change_pct", "contribution_pp"))
+        ],
+        last_load=None,
+        priority_groups=route,
+        priority_group_names={"sanctioned": MARKUP, "others": MARKUP},
+        priority_top=[
+            {"country_code": MARKUP, "country_iso2": MARKUP, "hs6": MARKUP, "tier": MARKUP, "description": MARKUP}
+            | {"latest_month": date(2024, 12, 1)}
+            | dict.fromkeys(("value_2021", "value_last_12", "increase_eur", "index_2021"))
+        ],
+    )
+    for name, value in changes.items():
+        setattr(data, name, value)
+    return data
+
+
+@pytest.mark.parametrize("changes", [{}, {"top_goods": []}], ids=["goods", "goods-tables"])
+def test_report_page_shows_markup_in_any_foreign_text_as_text(changes):
+    from flows.report.charts import Png
+    from flows.report.page import render
+
+    images = {name: Png(b"", 960, 480, 2) for name in (MARKUP, "route.png", "priority.png")}
+    html = render(hostile_report(**changes), MARKUP, "route.png", images, "priority.png")
+
+    assert "<script" not in html.lower() and "<img src=x" not in html  # no tag opened by the data
+    assert "\"'&" not in html  # nor an attribute closed: quotes and & are entities
+    texts = unescape(html).count(MARKUP)
+    assert texts >= 10, texts  # the markup is there, shown as text

@@ -1,9 +1,8 @@
 """The text of alert notifications: what a person needs to act on one."""
 
-from decimal import Decimal
-
 from flows.alerts.rules import AlertRule
 from flows.errors import LOADED
+from flows.money import format_millions
 
 KIND_TEXT = {
     "crossed": "first publication",
@@ -11,10 +10,6 @@ KIND_TEXT = {
     "cleared": "cleared by a revision",
     "historical": "found in the history",
 }
-
-
-def eur(value: Decimal | None) -> str:
-    return "no value" if value is None else f"{Decimal(value) / 10**6:,.1f} m EUR"
 
 
 def series_sql(alert: dict, rule: AlertRule | None = None) -> str:
@@ -50,11 +45,11 @@ def line(alert: dict, rule: AlertRule | None = None) -> str:
     comparison = rule.comparison if rule is not None else "≤"
     unit = "" if alert["metric"] == "index_2021" else " %"
     text = (
-        f"{subject[0].upper() + subject[1:]} to {country(alert)}, {alert['month']:%B %Y}: {eur(alert['value_eur'])}, "
+        f"{subject[0].upper() + subject[1:]} to {country(alert)}, {alert['month']:%B %Y}: {format_millions(alert['value_eur'], missing='no value')}, "
         f"{metric_text(alert)} (rule {alert['rule']}: {comparison} {alert['threshold']:g}{unit}), {KIND_TEXT[alert['kind']]}"
     )
     if alert["kind"] in ("revised", "cleared") and alert.get("previous_value_eur") is not None:
-        text += f"; before the revision {eur(alert['previous_value_eur'])}"
+        text += f"; before the revision {format_millions(alert['previous_value_eur'])}"
     return text + "."
 
 

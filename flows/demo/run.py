@@ -12,6 +12,7 @@ from flows.config import ENV_API_URL, load_settings
 from flows.demo.data import DEMO_TOKEN, demo_state
 from flows.demo.genesis_server import GenesisServer
 from flows.genesis.credentials import ENV_PASSWORD, ENV_TOKEN, ENV_USERNAME
+from flows.money import format_millions
 from warehouse import queries
 from warehouse.connection import open_warehouse
 from warehouse.results import scalar
@@ -65,11 +66,11 @@ def summarise(path: Path, result: dict) -> list[str]:
     ]
     if march:
         month, value, yoy = march[0]
-        lines.append(f"Exports to Russia, March 2022: {value / 10**9:.2f} bn EUR, {yoy:+.1f} % on March 2021.")
+        lines.append(f"Exports to Russia, March 2022: {format_millions(value)}, {yoy:+.1f} % on March 2021.")
     totals = {year: value for year, value, _ in kg_years}
     if 2021 in totals and 2023 in totals:
         lines.append(
-            f"Exports to Kyrgyzstan: {totals[2021] / 10**6:,.0f} m EUR in 2021 → {totals[2023] / 10**6:,.0f} m EUR in 2023 "
+            f"Exports to Kyrgyzstan: {format_millions(totals[2021], decimals=0)} in 2021 → {format_millions(totals[2023], decimals=0)} in 2023 "
             f"(× {totals[2023] / totals[2021]:.1f})."
         )
     lines.append(

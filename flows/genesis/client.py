@@ -226,7 +226,9 @@ class GenesisClient:
                             request=describe,
                             hint=self._unavailable_hint(),
                         ) from None
-                    log.warning(
+                    # INFO, not WARNING: a retry that helps is no news, and one that does not ends in
+                    # the run's one error line, which counts the attempts (-v shows each retry).
+                    log.info(
                         "%s: %s; retrying in %.1f s (attempt %d of %d)",
                         describe,
                         retry.reason,

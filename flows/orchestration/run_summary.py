@@ -1,8 +1,20 @@
-"""What a run changed, as Markdown for the Prefect artifact and as lines for the terminal."""
+"""The run's Prefect artifact, built here only: what the run changed, the alerts it raised and the
+latest chart of the report it refreshed (flows/report/refresh.py), embedded as a PNG data URI (the
+Prefect UI shows it; nothing is fetched from anywhere)."""
 
-from decimal import Decimal
+import base64
+import logging
 
+from prefect.artifacts import create_markdown_artifact
+
+from flows.config import Settings
+from flows.money import format_millions
 from flows.pipeline.load import UpdateReport
+from flows.report.refresh import refresh_report
+from schemas.measures import MEASURES
+
+log = logging.getLogger(__name__)
+ARTIFACT_KEY = "exportwatch-update"
 
 MEASURE_NAMES = {
     "WERTA": "exports",
@@ -15,8 +27,11 @@ MEASURE_NAMES = {
 _MAX_ROWS = 50
 
 
-def eur(value: Decimal | float | None) -> str:
-    return "–" if value is None else f"{Decimal(value):,.0f}"
+def amount(change: dict, column: str) -> str:
+    """A value in its measure's unit, to the thousand (three decimals of a million): GENESIS publishes
+    thousands, so a revision of a thousand EUR still shows."""
+    measure = MEASURES.get(change["measure"])
+    return format_millions(change[column], measure.base_unit if measure else None, decimals=3)
 
 
 def render_markdown(report: UpdateReport, alerts: list[str] | None = None) -> str:
@@ -30,13 +45,13 @@ def render_markdown(report: UpdateReport, alerts: list[str] | None = None) -> st
     if report.new:
         lines += ["", "## New months", "", "| country | series | month | value |", "|---|---|---|---:|"]
         for change in report.new[-_MAX_ROWS:]:
-            lines.append(_row(change, eur(change["new_value"])))
+            lines.append(_row(change, amount(change, "new_value")))
         if report.new_count > len(report.new):
             lines.append(f"\n… and {report.new_count - len(report.new)} earlier values (a backfill).")
     if report.revised:
         lines += ["", "## Revised months", "", "| country | series | month | old → new |", "|---|---|---|---:|"]
         for change in report.revised[:_MAX_ROWS]:
-            lines.append(_row(change, f"{eur(change['old_value'])} → {eur(change['new_value'])}"))
+            lines.append(_row(change, f"{amount(change, 'old_value')} → {amount(change, 'new_value')}"))
         if report.revised_count > len(report.revised):
             lines.append(f"\n… and {report.revised_count - len(report.revised)} more revised values.")
     lines += ["", "## Alerts", ""]
@@ -47,3 +62,25 @@ def render_markdown(report: UpdateReport, alerts: list[str] | None = None) -> st
 def _row(change: dict, value: str) -> str:
     country = change.get("country_iso2") or change["country_code"]
     return f"| {country} | {MEASURE_NAMES.get(change['measure'], change['measure'])} | {change['month']:%Y-%m} | {value} |"
+
+
+def latest_chart_markdown(settings: Settings, loaded: bool) -> str:
+    """The artifact's chart section; never raises (a chart must not fail a run)."""
+    try:
+        refreshed = refresh_report(settings, loaded)
+    except Exception as error:  # noqa: BLE001 - reported in the artifact and the log instead
+        log.warning("report and latest chart not written: %s", error)
+        return f"\n## Latest chart\n\nnot rendered: {error}\n"
+    if refreshed.chart is None:
+        return f"\n## Latest chart\n\nNo new data; the report is unchanged: `{refreshed.index.resolve()}`\n"
+    encoded = base64.b64encode(refreshed.chart.data).decode("ascii")
+    return (
+        f"\n## Latest chart\n\n![German exports to {refreshed.country_name}](data:image/png;base64,{encoded})\n\n"
+        f"Full report: `{refreshed.index.resolve()}` (or `exportwatch report --out DIR`)\n"
+    )
+
+
+def publish_run_artifact(report: UpdateReport, alerts: list[str], settings: Settings) -> None:
+    """The Markdown artifact of an update run, under one key so the Prefect UI lists the runs' versions."""
+    markdown = render_markdown(report, alerts) + latest_chart_markdown(settings, loaded=report.status == "loaded")
+    create_markdown_artifact(markdown, key=ARTIFACT_KEY, description="What this run changed")

@@ -183,8 +183,8 @@ def series_chart(data: ReportData, width: int, height: int, scale: int = 2, *, c
     if rules:
         subtitle += f" Alerts: rule {', '.join(r for r, _ in rules)}."
     title = f"German exports to {data.short_name}, million EUR"
-    make = charts.series_chart(title, "" if compact else subtitle, data.chart_series, data.alerts, data.revisions)
-    return charts.render_png(make, width, height, scale)
+    chart = charts.series_chart(title, "" if compact else subtitle, data.chart_series, data.alerts, data.revisions)
+    return charts.render_png(chart, width, height, scale)
 
 
 def route_chart(data: ReportData, width: int, height: int, scale: int = 2) -> charts.Png | None:

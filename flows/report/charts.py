@@ -1,14 +1,15 @@
-"""Charts as PNG with Altair, rendered offline by vl-convert (no browser, no network), at an exact
-pixel size so the HTML can reserve their space and tests can check them."""
+"""Charts as PNG with Altair, rendered offline by vl-convert (no browser, no network), once each, at
+an exact pixel size so the HTML can reserve their space and tests can check them."""
 
 import math
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import altair as alt
+
+from flows.money import in_millions
 
 FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
 INK, MUTED, GRID = "#1f2933", "#616e7c", "#e4e7eb"
@@ -39,28 +40,17 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def render_png(make: Callable[[int, int], alt.TopLevelMixin], width: int, height: int, scale: int = 2) -> Png:
-    """Render make(plot_width, plot_height) so that the whole image (axes, titles, legend included)
-    is exactly width x height CSS pixels: guess the plot area, measure, correct, and pad the last
-    few pixels on the right and bottom. (Titles are cut to the plot width, so they cannot widen it.)"""
+def render_png(chart: alt.TopLevelMixin, width: int, height: int, scale: int = 2) -> Png:
+    """Render the chart once, as an image of width x height CSS pixels with axes, titles and legend
+    inside: autosize "fit" (padding included) has Vega size the plot area to what is left. Vega-Lite
+    fits single and layered views only, not concatenations: every chart here is one layered view.
+    The size is read back from the PNG, so the page reserves what the image really has."""
     import vl_convert
 
-    plot_w, plot_h = width - 90, height - 90
-    pad_w = pad_h = 0
-    for attempt in range(6):
-        spec = make(plot_w, plot_h).to_dict()
-        spec["padding"] = {"left": 5, "top": 5, "right": 5 + pad_w, "bottom": 5 + pad_h}
-        data = vl_convert.vegalite_to_png(spec, scale=scale)
-        got_w, got_h = (n / scale for n in png_size(data))
-        dw, dh = width - got_w, height - got_h
-        if png_size(data) == (width * scale, height * scale):
-            return Png(data, width, height, scale)
-        if attempt == 0 or dw < 0 or dh < 0:
-            plot_w, plot_h, pad_w, pad_h = round(plot_w + dw), round(plot_h + dh), 0, 0
-        else:
-            pad_w, pad_h = pad_w + dw, pad_h + dh
-    # not reached with the report's sizes; a chart a few pixels off is better than no report
-    return Png(data, math.ceil(got_w), math.ceil(got_h), scale)
+    fitted = chart.properties(width=width, height=height, autosize=alt.AutoSizeParams(type="fit", contains="padding"))
+    data = vl_convert.vegalite_to_png(fitted.to_dict(), scale=scale)
+    got_w, got_h = png_size(data)
+    return Png(data, math.ceil(got_w / scale), math.ceil(got_h / scale), scale)
 
 
 def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -82,7 +72,8 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def millions(value: Decimal | None) -> float | None:
-    return None if value is None else float(value) / 1e6
+    """A value for the plot: Vega-Lite takes JSON numbers."""
+    return None if value is None else float(in_millions(value))
 
 
 def _iso(d: date) -> str:
@@ -93,12 +84,17 @@ def _next_month(d: date) -> date:
     return date(d.year + d.month // 12, d.month % 12 + 1, 1)
 
 
-def series_chart(
-    title: str, subtitle: str, series: list[dict], alerts: list[dict], revisions: list[dict]
-) -> Callable[[int, int], alt.TopLevelMixin]:
+TITLE_LIMIT = {"expr": "width"}  # titles are cut to the chart's width, so they cannot widen it
+UPPER_SHARE = 0.62  # of the plot height: the monthly values above, the change on a year earlier below
+PANE_GAP = 24  # pixels between the two panes of the series chart
+
+
+def series_chart(title: str, subtitle: str, series: list[dict], alerts: list[dict], revisions: list[dict]) -> alt.LayerChart:
     """Monthly values (line) on a shaded band where values are provisional, red circles on months
     with an active alert, orange triangles along the bottom on revised months; below, the change on
-    a year earlier as bars, with the alert threshold(s) as dashed lines."""
+    a year earlier as bars, with the alert threshold(s) as dashed lines. The two panes are two
+    layers with their own y scale, each drawn into its part of the height (so the whole is one
+    layered view that render_png can fit to a size)."""
     values = {row["month"]: row["value_eur"] for row in series}
     line = [{"month": _iso(r["month"]), "value_m": millions(r["value_eur"])} for r in series]
     bars = [{"month": _iso(r["month"]), "yoy_pct": r["yoy_pct"]} for r in series if r["yoy_pct"] is not None]
@@ -112,66 +108,90 @@ def series_chart(
     thresholds = sorted({a["threshold"] for a in alerts if a["metric"] == "yoy_pct"})
     shown = [m for m in MARKERS if any(x["marker"] == m for x in markers)]
     x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
+    upper_bottom = {"expr": f"height * {UPPER_SHARE}"}
 
-    def make(width: int, height: int) -> alt.TopLevelMixin:
-        top_h = round(height * 0.62)
-        upper_layers = []
-        if provisional:
-            band = alt.Chart(alt.Data(values=provisional)).mark_rect(color=PROVISIONAL_FILL)
-            upper_layers.append(band.encode(x="month:T", x2="end:T"))
-        upper_layers.append(
-            alt.Chart(alt.Data(values=line))
-            .mark_line(color=SERIES_COLOR, strokeWidth=2)
-            .encode(x=x, y=alt.Y("value_m:Q", title="million EUR", scale=alt.Scale(zero=True), axis=alt.Axis(format=",.0f")))
+    upper_layers = []
+    if provisional:
+        band = alt.Chart(alt.Data(values=provisional)).mark_rect(color=PROVISIONAL_FILL)
+        upper_layers.append(band.encode(x="month:T", x2="end:T", y=alt.value(0), y2=alt.value(upper_bottom)))
+    upper_layers.append(
+        alt.Chart(alt.Data(values=line))
+        .mark_line(color=SERIES_COLOR, strokeWidth=2)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "value_m:Q",
+                title="million EUR",
+                scale=alt.Scale(zero=True, range=[upper_bottom, 0]),
+                axis=alt.Axis(format=",.0f"),
+            ),
         )
-        if markers:
-            legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolStrokeWidth=0)
-            encoding = dict(
-                x="month:T",
-                y="value_m:Q",
-                color=alt.Color("marker:N", scale=alt.Scale(domain=shown, range=[MARKERS[m][0] for m in shown]), legend=legend),
-                shape=alt.Shape("marker:N", scale=alt.Scale(domain=shown, range=[MARKERS[m][1] for m in shown]), legend=legend),
-            )
-            for kind, offset in (("alert", 0), ("revised", -7)):  # revision triangles sit just above the time axis
-                points = [m for m in markers if m["marker"] == kind]
-                if points:
-                    mark = alt.Chart(alt.Data(values=points)).mark_point(
-                        filled=True, opacity=1, size=100, stroke="white", strokeWidth=0.8, yOffset=offset
-                    )
-                    upper_layers.append(mark.encode(**encoding))
-        upper = alt.layer(*upper_layers).properties(
-            width=width, height=top_h, title=alt.TitleParams(title, subtitle=subtitle, limit=width)
+    )
+    if markers:
+        legend = alt.Legend(title=None, orient="top", direction="horizontal", symbolStrokeWidth=0)
+        encoding = dict(
+            x="month:T",
+            y="value_m:Q",
+            color=alt.Color("marker:N", scale=alt.Scale(domain=shown, range=[MARKERS[m][0] for m in shown]), legend=legend),
+            shape=alt.Shape("marker:N", scale=alt.Scale(domain=shown, range=[MARKERS[m][1] for m in shown]), legend=legend),
         )
-        yoy = (
-            alt.Chart(alt.Data(values=bars))
-            .mark_bar(width={"band": 0.8})
-            .encode(
-                x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False)),
-                y=alt.Y("yoy_pct:Q", title="% on a year earlier", axis=alt.Axis(labelExpr=SIGNED)),
-                color=alt.condition("datum.yoy_pct < 0", alt.value(DOWN_COLOR), alt.value(UP_COLOR)),
-            )
-        )
-        layers = [yoy, alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(color="#9aa5b1").encode(y="y:Q")]
-        for threshold in thresholds:
-            rule = alt.Chart(alt.Data(values=[{"y": threshold, "label": f"alert threshold {threshold:+.0f} %"}]))
-            layers.append(rule.mark_rule(color=DOWN_COLOR, strokeDash=[4, 3]).encode(y="y:Q"))
-            layers.append(
-                rule.mark_text(align="left", dx=4, dy=-6, color=DOWN_COLOR, fontSize=10).encode(
-                    y="y:Q", text="label:N", x=alt.value(0)
+        for kind, offset in (("alert", 0), ("revised", -7)):  # revision triangles sit just above the time axis
+            points = [m for m in markers if m["marker"] == kind]
+            if points:
+                mark = alt.Chart(alt.Data(values=points)).mark_point(
+                    filled=True, opacity=1, size=100, stroke="white", strokeWidth=0.8, yOffset=offset
                 )
-            )
-        lower = alt.layer(*layers).properties(width=width, height=height - top_h - 20)
-        chart = (
-            alt.vconcat(upper, lower, spacing=12)
-            .resolve_scale(x="shared")
-            .resolve_legend(color="independent", shape="independent")
+                upper_layers.append(mark.encode(**encoding))
+    yoy = (
+        alt.Chart(alt.Data(values=bars))
+        .mark_bar(width={"band": 0.8})
+        .encode(
+            x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False)),
+            y=alt.Y(
+                "yoy_pct:Q",
+                title="% on a year earlier",
+                scale=alt.Scale(range=[{"expr": "height"}, {"expr": f"height * {UPPER_SHARE} + {PANE_GAP}"}]),
+                axis=alt.Axis(labelExpr=SIGNED, orient="left"),
+            ),
+            color=alt.condition("datum.yoy_pct < 0", alt.value(DOWN_COLOR), alt.value(UP_COLOR)),
         )
-        return _config(chart)
+    )
+    lower_layers = [yoy, alt.Chart(alt.Data(values=[{"y": 0}])).mark_rule(color="#9aa5b1").encode(y="y:Q")]
+    for threshold in thresholds:
+        rule = alt.Chart(alt.Data(values=[{"y": threshold, "label": f"alert threshold {threshold:+.0f} %"}]))
+        lower_layers.append(rule.mark_rule(color=DOWN_COLOR, strokeDash=[4, 3]).encode(y="y:Q"))
+        lower_layers.append(
+            rule.mark_text(align="left", dx=4, dy=-6, color=DOWN_COLOR, fontSize=10).encode(
+                y="y:Q", text="label:N", x=alt.value(0)
+            )
+        )
+    chart = (
+        alt.layer(alt.layer(*upper_layers), alt.layer(*lower_layers))
+        .resolve_scale(y="independent")
+        .resolve_axis(y="independent")
+        .properties(title=alt.TitleParams(title, subtitle=subtitle, limit=TITLE_LIMIT))
+    )
+    return _config(chart)
 
-    return make
+
+def index_axes(indices: list[float]) -> tuple[alt.X, alt.Y, alt.Chart]:
+    """The time axis, the log-scale index axis (2021 monthly average = 100, always in view) and the
+    dashed reference line at 100 that the route and the priority-goods charts share."""
+    low = min(indices + [100]) / 1.15
+    high = max(indices + [100]) * 1.15
+    ticks = [t for t in LOG_TICKS if low <= t <= high]
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
+    y = alt.Y(
+        "index:Q",
+        title="index, 2021 monthly average = 100 (log scale)",
+        scale=alt.Scale(type="log", domain=[low, high], nice=False),
+        axis=alt.Axis(values=ticks, format=",.0f"),
+    )
+    reference = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
+    return x, y, reference
 
 
-def route_chart(title: str, subtitle: str, rows: list[dict], names: dict[str, str]) -> Callable[[int, int], alt.TopLevelMixin]:
+def route_chart(title: str, subtitle: str, rows: list[dict], names: dict[str, str]) -> alt.LayerChart:
     """Index lines (2021 monthly average = 100) per country on a log scale, 100 as a reference."""
     order = list(names.values())
     data = [
@@ -184,45 +204,22 @@ def route_chart(title: str, subtitle: str, rows: list[dict], names: dict[str, st
         latest[point["country"]] = point
     ends = [dict(p, label=f"{p['country']} {p['index']:,.0f}") for p in latest.values()]
 
-    low = min([p["index"] for p in data] + [100]) / 1.15
-    high = max([p["index"] for p in data] + [100]) * 1.15
-    ticks = [t for t in LOG_TICKS if low <= t <= high]
-
-    def make(width: int, height: int) -> alt.TopLevelMixin:
-        color = alt.Color("country:N", scale=alt.Scale(domain=order, range=ROUTE_COLORS[: len(order)]), legend=None)
-        x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
-        y = alt.Y(
-            "index:Q",
-            title="index, 2021 monthly average = 100 (log scale)",
-            scale=alt.Scale(type="log", domain=[low, high], nice=False),
-            axis=alt.Axis(values=ticks, format=",.0f"),
-        )
-        lines = alt.Chart(alt.Data(values=data)).mark_line(strokeWidth=2).encode(x=x, y=y, color=color)
-        base = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
-        labels = (
-            alt.Chart(alt.Data(values=ends))
-            .mark_text(align="left", dx=5, fontSize=11, fontWeight="bold")
-            .encode(
-                x="month:T",
-                y="index:Q",
-                text="label:N",
-                color=alt.Color("country:N", scale=alt.Scale(domain=order, range=ROUTE_COLORS[: len(order)]), legend=None),
-            )
-        )
-        chart = alt.layer(base, lines, labels).properties(
-            width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, limit=width)
-        )
-        return _config(chart)
-
-    return make
+    x, y, base = index_axes([p["index"] for p in data])
+    color = alt.Color("country:N", scale=alt.Scale(domain=order, range=ROUTE_COLORS[: len(order)]), legend=None)
+    lines = alt.Chart(alt.Data(values=data)).mark_line(strokeWidth=2).encode(x=x, y=y, color=color)
+    labels = (
+        alt.Chart(alt.Data(values=ends))
+        .mark_text(align="left", dx=5, fontSize=11, fontWeight="bold")
+        .encode(x="month:T", y="index:Q", text="label:N", color=color)
+    )
+    chart = alt.layer(base, lines, labels).properties(title=alt.TitleParams(title, subtitle=subtitle, limit=TITLE_LIMIT))
+    return _config(chart)
 
 
 TIER_COLORS = ["#1f2933", "#c0392b", "#d68910", "#1f4e79", "#2e8b57", "#7d3c98", "#17a589"]
 
 
-def priority_chart(
-    title: str, subtitle: str, rows: list[dict], groups: dict[str, str]
-) -> Callable[[int, int], alt.TopLevelMixin]:
+def priority_chart(title: str, subtitle: str, rows: list[dict], groups: dict[str, str]) -> alt.LayerChart:
     """CHPL tier sums indexed on 2021 (= 100), log scale: one colour per tier, solid for one group of
     countries and dashed for the other (`groups`: country_group -> label, solid first)."""
     tiers = sorted({r["tier"] for r in rows}, key=lambda t: (t != "all", t))
@@ -237,29 +234,13 @@ def priority_chart(
         if r["index_2021"] is not None and r["index_2021"] > 0 and r["country_group"] in groups
     ]
     tier_names = [f"tier {t}" if t != "all" else "all goods" for t in tiers]
-    low = min([p["index"] for p in data] + [100]) / 1.15
-    high = max([p["index"] for p in data] + [100]) * 1.15
-    ticks = [t for t in LOG_TICKS if low <= t <= high]
-
-    def make(width: int, height: int) -> alt.TopLevelMixin:
-        color = alt.Color("tier:N", scale=alt.Scale(domain=tier_names, range=TIER_COLORS[: len(tier_names)]))
-        dash = alt.StrokeDash("group:N", scale=alt.Scale(domain=list(groups.values()), range=[[1, 0], [5, 3]]))
-        x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
-        y = alt.Y(
-            "index:Q",
-            title="index, 2021 monthly average = 100 (log scale)",
-            scale=alt.Scale(type="log", domain=[low, high], nice=False),
-            axis=alt.Axis(values=ticks, format=",.0f"),
-        )
-        lines = (
-            alt.Chart(alt.Data(values=data))
-            .mark_line(strokeWidth=1.8)
-            .encode(x=x, y=y, color=color, strokeDash=dash, detail="group:N")
-        )
-        base = alt.Chart(alt.Data(values=[{"y": 100}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(y="y:Q")
-        chart = alt.layer(base, lines).properties(
-            width=width, height=height, title=alt.TitleParams(title, subtitle=subtitle, limit=width)
-        )
-        return _config(chart)
-
-    return make
+    x, y, base = index_axes([p["index"] for p in data])
+    color = alt.Color("tier:N", scale=alt.Scale(domain=tier_names, range=TIER_COLORS[: len(tier_names)]))
+    dash = alt.StrokeDash("group:N", scale=alt.Scale(domain=list(groups.values()), range=[[1, 0], [5, 3]]))
+    lines = (
+        alt.Chart(alt.Data(values=data))
+        .mark_line(strokeWidth=1.8)
+        .encode(x=x, y=y, color=color, strokeDash=dash, detail="group:N")
+    )
+    chart = alt.layer(base, lines).properties(title=alt.TitleParams(title, subtitle=subtitle, limit=TITLE_LIMIT))
+    return _config(chart)
