@@ -9,6 +9,7 @@
 
 import json
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -115,7 +116,10 @@ def main(argv: list[str]) -> None:
         duckdb_parse(Path(args[0]))
         parse_s = time.perf_counter() - parse_s
         started = time.perf_counter()
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
         result = duckdb_reference(Path(args[0]), Path(args[1]))
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        result["cpu_seconds"] = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
         result["parse_seconds"] = parse_s
     elif case == "duckdb-parse":
         result = duckdb_parse(Path(args[0]))

@@ -104,6 +104,7 @@ class TimedConnection:
 
 def instrument() -> None:
     import flows.pipeline.flat_file as flatfile
+    import flows.pipeline.flat_zip as flat_zip
     import flows.pipeline.load as pipeline_load
     import flows.pipeline.load_file as load_file_module
     import flows.pipeline.stage as stage
@@ -113,7 +114,8 @@ def instrument() -> None:
     from warehouse.sql_files import read_sql, sql_names
 
     names = {
-        read_sql(n): f"merge: {n.split('/')[-1]}" for n in ("load/stage_observations", "load/close_revised", "load/insert_new")
+        read_sql(n): f"merge: {n.split('/')[-1]}"
+        for n in ("load/stage_observations", "load/close_revised", "load/insert_new", "load/insert_all", "load/insert_batch")
     }
     names.update({read_sql(n): f"data check: {n.split('/')[-1]}" for n in sql_names("checks")})
 
@@ -125,11 +127,14 @@ def instrument() -> None:
 
     ResponseArchive.store = store
     wrap(load_file_module, "already_loaded", lambda a, k: "already loaded? (warehouse read)")
-    wrap(stage, "extract_flat_csv", lambda a, k: "unzip")
-    wrap(stage, "stage_flat_file", lambda a, k: "stage (parse + validate + Parquet)")
+    wrap(stage, "stage_flat_zip", lambda a, k: "stage a ZIP (unzip streamed into the read + validate + Parquet)")
+    wrap(stage, "stage_flat_file", lambda a, k: "stage a CSV (parse + validate + Parquet)")
+    wrap(flat_zip, "first_rows", lambda a, k: "unzip the first rows (layout sample)")
+    wrap(flatfile, "extract_flat_csv", lambda a, k: "unzip to disk (only where the first rows do not settle it)")
     wrap(flatfile, "read_layout", lambda a, k: "layout (header + variable codes of the first rows)")
     wrap(staging, "type_observations", lambda a, k: "one read: read_csv -> typed table + contract (SQL)")
-    wrap(flatfile, "validate_in_chunks", lambda a, k: f"pandera.ibis {a[3]}")
+    wrap(staging, "observations_rejects", lambda a, k: "Observations contract (SQL)")
+    wrap(flatfile, "validate_in_chunks", lambda a, k: f"pandera.ibis {a[3]} (rows rejected)")
     wrap(flatfile, "reject_duplicates", lambda a, k: "duplicate keys (SQL)")
     wrap(staging, "write_batch", lambda a, k: "write Parquet batch")
     original_load = pipeline_load.load_batches

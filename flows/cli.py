@@ -448,8 +448,8 @@ def status(db: DbOption = None, config: ConfigOption = None, format: FormatOptio
 
     with read_only_warehouse(config, db) as (settings, con):
         try:
-            series = queries.rows(con, "status_series")
-            runs = queries.rows(con, "status_runs")
+            series = queries.run(con, "status_series")
+            runs = queries.run(con, "status_runs")
         except duckdb.CatalogException as error:
             fail(not_a_warehouse(settings, error))
     if format is OutputFormat.table:
@@ -470,11 +470,10 @@ def status(db: DbOption = None, config: ConfigOption = None, format: FormatOptio
             )
         )
     else:  # csv, jsonl: one table whose first column says which part a row belongs to
-        columns = ["section", *series[0], *(c for c in runs[0] if c not in series[0])]
+        columns = ["section", *series.columns, *(c for c in runs.columns if c not in series.columns)]
         rows = []
-        for section, (names, values) in (("series", series), ("runs", runs)):
-            for row in values:
-                by_name = dict(zip(names, row))
+        for section, result in (("series", series), ("runs", runs)):
+            for by_name in result.records():
                 rows.append((section, *(by_name.get(c) for c in columns[1:])))
         write_rows(columns, rows, format)
 

@@ -3,7 +3,7 @@
 One row per delivered value, still as text: this is where malformed deliveries are caught
 (unknown measure, wrong unit, a month 13, a value that is neither a number nor a symbol). Staging
 reads the file once, so the model's checks also run as one SQL predicate inside that read
-(warehouse.staging.contract_predicate, built from this model: every check must state its pattern or
+(schemas.sql_predicate.contract_predicate, built from this model: every check must state its pattern or
 allowed values in `statistics`); pandera's ibis backend then runs on the rows only when that
 predicate rejects any, to report them. Duplicate keys are checked in SQL
 (warehouse/staging/duplicate_keys.sql): pandera's uniqueness report names no rows.
@@ -14,7 +14,9 @@ import pandera.ibis as pa
 from schemas.measures import MEASURES, NUMBER_PATTERN, SYMBOLS
 
 MEASURE_UNITS = sorted(f"{m.code}|{unit}" for m in MEASURES.values() for unit in m.delivered_units())
-_SYMBOL_PATTERN = "|".join(s.replace(".", r"\.") for s in sorted(SYMBOLS, key=len, reverse=True))
+_SYMBOL_PATTERN = "|".join(
+    s.replace(".", r"\.") for s in sorted(SYMBOLS, key=lambda s: (-len(s), s))
+)  # longest first, in a fixed order
 VALUE_PATTERN = {language: rf"^({number}|{_SYMBOL_PATTERN})$" for language, number in NUMBER_PATTERN.items()}
 
 

@@ -13,8 +13,8 @@ from flows.alerts.process import process_alerts
 from flows.alerts.rules import AlertRule, crossing_months, decide
 from flows.demo.data import demo_observations
 from flows.pipeline.run import run_update
+from schemas.alerts import SeriesMonth
 from tests.support import RU, TABLE, Receiver, query
-from warehouse.alerts import SeriesMonth
 
 DEMO_CSV = Path(__file__).resolve().parents[1] / "flows" / "demo" / "eurostat-comext-exports.csv"
 LATER = datetime(2099, 1, 1)

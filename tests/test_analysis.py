@@ -13,7 +13,7 @@ from flows.config import TableSettings
 from flows.demo.genesis_server import Observation
 from flows.pipeline.run import run_update
 from tests.support import KG, RU, TABLE, make_observations, query
-from warehouse import analysis
+from warehouse import queries
 from warehouse.connection import connect
 
 KZ = "STLAH079"
@@ -176,8 +176,8 @@ def test_top_goods_change_ranks_the_goods_by_absolute_change(settings, genesis, 
 
     con = connect(settings.warehouse.path, read_only=True)
     try:
-        top = analysis.top_goods_change(con, country, flow, date(2025, 6, 15), limit=10)
-        top3 = analysis.top_goods_change(con, country.lower(), flow, date(2025, 6, 1), limit=3)
+        top = queries.top_goods_change(con, country, flow, date(2025, 6, 15), limit=10)
+        top3 = queries.top_goods_change(con, country.lower(), flow, date(2025, 6, 1), limit=3)
     finally:
         con.close()
 

@@ -60,7 +60,7 @@ def test_an_unexpected_error_shows_its_traceback_and_says_it_is_a_bug(empty_db):
     program = (
         "import sys, warehouse.queries as queries, flows.cli as cli\n"
         "def broken(*args, **kwargs): raise ZeroDivisionError('a bug')\n"
-        "queries.rows = broken\n"
+        "queries.run = broken\n"
         "cli.app(['status', '--db', sys.argv[1]])\n"
     )
     result = subprocess.run([sys.executable, "-c", program, str(empty_db)], capture_output=True, text=True, timeout=120)

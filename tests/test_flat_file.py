@@ -19,6 +19,7 @@ from flows.demo.genesis_server import GenesisState, Observation, flat_file
 from flows.errors import FlatFileError, GenesisError, ValidationFailed
 from flows.pipeline.flat_file import extract_flat_csv, read_layout, stage_flat_file
 from tests.support import KG, RU, TABLE, recording
+from warehouse.results import fetch_records
 
 CONTEXT = dict(table=TABLE, request="data/tablefile name=51000-0004 (test)", archived="raw/ab/abc.zip")
 BASE = ["statistics_code", "statistics_label", "time_code", "time_label", "time"]
@@ -52,11 +53,11 @@ def stage(tmp_path: Path, csv_path: Path, language: str = "de", name: str = "bat
 def parquet_rows(parquet: Path) -> list[dict]:
     con = duckdb.connect()
     try:
-        cursor = con.execute(
-            "SELECT *, typeof(value) AS value_type FROM read_parquet(?) ORDER BY country_code, month, measure", [str(parquet)]
+        return fetch_records(
+            con,
+            "SELECT *, typeof(value) AS value_type FROM read_parquet(?) ORDER BY country_code, month, measure",
+            [str(parquet)],
         )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
     finally:
         con.close()
 

@@ -50,6 +50,7 @@ from schemas.measures import EARLIEST_MONTH, MEASURES, NO_VALUE_SYMBOLS, SYMBOLS
 from schemas.observations import Observations
 from tests.fake_genesis import Fault
 from tests.support import KG, RU, TABLE, make_observations, query, recording, snapshot
+from warehouse.results import fetch_records
 
 CONTEXT = dict(table=TABLE, request="data/tablefile name=51000-0004 (property test)", archived="raw/pr/property.zip")
 BOM = b"\xef\xbb\xbf"
@@ -543,9 +544,7 @@ def parquet_frame(path: Path) -> pd.DataFrame:
 def parquet_records(path: Path) -> list[dict]:
     con = duckdb.connect()
     try:
-        cursor = con.execute("SELECT * FROM read_parquet(?) ORDER BY ALL", [str(path)])
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return fetch_records(con, "SELECT * FROM read_parquet(?) ORDER BY ALL", [str(path)])
     finally:
         con.close()
 

@@ -6,7 +6,6 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-import pandera.ibis as pa
 import pytest
 
 import flows.pipeline.flat_file as flatfile
@@ -16,10 +15,8 @@ from flows.genesis.client import TableOutcome
 from flows.genesis.request import TableRequest
 from flows.pipeline import fetch, plan
 from flows.pipeline import stage as stage_step
-from schemas.flat_file import FLAT_FILE_ROWS
 from tests.support import RU, TABLE
 from tests.test_flat_file import generated, set_field, stage, write_csv
-from warehouse import staging
 
 
 @pytest.mark.parametrize("group", ["1", "3"])  # DINSG (optional), MONAT (required)
@@ -37,27 +34,6 @@ def test_a_column_that_mixes_variables_after_the_first_rows_is_named(tmp_path, m
     with pytest.raises(FlatFileError, match=r"column 1_variable_code mixes variables \['DINSG', 'WAM4'\]"):
         stage(tmp_path, write_csv(tmp_path, mixed))
     assert not list(tmp_path.glob("*.parquet"))
-
-
-@pytest.mark.parametrize("language", ["de", "en"])
-def test_the_contract_predicate_carries_every_check_of_the_model(language):
-    predicate = staging.contract_predicate(FLAT_FILE_ROWS[language])
-    for column in FLAT_FILE_ROWS[language].to_schema().columns.values():
-        for check in column.checks:
-            literals = [check.statistics["pattern"]] if "pattern" in check.statistics else check.statistics["allowed_values"]
-            assert all(staging.quote_literal(literal) in predicate for literal in literals), (column.name, check.name)
-
-
-def test_a_check_without_statistics_cannot_be_left_out_of_the_sql():
-    class Untranslatable(pa.DataFrameModel):
-        value: str
-
-        @pa.check("value")
-        def short(cls, data):
-            return data.table[data.key].length() < 5
-
-    with pytest.raises(ValueError, match="check 'short' gives no pattern or allowed_values"):
-        staging.contract_predicate(Untranslatable)
 
 
 # -- staging the responses of a run ------------------------------------------------------------------

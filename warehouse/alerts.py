@@ -1,43 +1,20 @@
-"""Storage of alerts: the series a rule looks at, what is active, what is pending delivery."""
+"""Storage of alerts: the series a rule looks at, what is active, what is pending delivery. Rows
+become the rules' own types (schemas/alerts.py) by column name."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 
 import duckdb
 
-from warehouse.results import fetch_records, first_row, scalar
+from schemas.alerts import NewAlert, SeriesMonth
+from warehouse.results import Rows, fetch_records, fetch_rows, first_row, scalar
 from warehouse.sql_files import read_sql
-
-
-@dataclass(frozen=True)
-class SeriesMonth:
-    month: date
-    value_eur: Decimal | None
-    yoy_pct: float | None
-    mom_pct: float | None
-    first_published_at: datetime  # when the first value replaced the placeholder ... (or nothing)
-    value_changed_at: datetime  # the first publication or the latest revision; not a quality flag change
-    index_2021: float | None = None
-
-
-@dataclass(frozen=True)
-class NewAlert:
-    rule: str
-    country_code: str
-    flow: str
-    month: date
-    metric: str
-    metric_value: float | None
-    threshold: float
-    value_eur: Decimal | None
-    previous_value_eur: Decimal | None
-    kind: str
 
 
 def series(con: duckdb.DuckDBPyConnection, country_code: str, flow: str, measure: str) -> list[SeriesMonth]:
     params = {"country_code": country_code, "flow": flow, "measure": measure}
-    return [SeriesMonth(*row) for row in con.execute(read_sql("alerts/series"), params).fetchall()]
+    return [SeriesMonth(**record) for record in fetch_records(con, read_sql("alerts/series"), params)]
 
 
 def priority_series(
@@ -59,7 +36,7 @@ def priority_series(
         "hs6": hs6,
         "as_of": as_of or datetime.max,
     }
-    return [SeriesMonth(*row) for row in con.execute(read_sql("alerts/priority_series"), params).fetchall()]
+    return [SeriesMonth(**record) for record in fetch_records(con, read_sql("alerts/priority_series"), params)]
 
 
 def active_kinds(con: duckdb.DuckDBPyConnection, rule: str, country_code: str, flow: str) -> dict[date, str]:
@@ -147,6 +124,5 @@ def record_delivery(
         )
 
 
-def listing(con: duckdb.DuckDBPyConnection, status: str, limit: int) -> tuple[list[str], list[tuple]]:
-    relation = con.execute(read_sql("alerts/listing"), {"status": status, "limit": limit})
-    return [d[0] for d in relation.description], relation.fetchall()
+def listing(con: duckdb.DuckDBPyConnection, status: str, limit: int) -> Rows:
+    return fetch_rows(con, read_sql("alerts/listing"), {"status": status, "limit": limit})

@@ -17,6 +17,16 @@ class RawResponse:
     size_bytes: int
     content_type: str
     archive_path: str  # relative to the archive folder
+    content: "Content | None" = None  # the flat file inside, where staging saw all of it
+
+
+@dataclass(frozen=True)
+class Content:
+    """What identifies a flat file whatever wraps it (a ZIP, or the bare CSV)."""
+
+    sha256: str
+    crc32: int | None  # None where not computed (a bare CSV)
+    size_bytes: int
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from warehouse.file_lock import exclusive_file_lock
 from warehouse.location import CATALOGS, WarehouseLocation, redact
 from warehouse.migrate import migrate
 from warehouse.results import scalar
-from warehouse.sql_files import quote_literal
+from warehouse.sql_files import literal
 
 LAKE_ALIAS = "exportwatch"
 # The oldest storage format DuckDB 1.x and 2.x all read (and DuckDB 1.5's default). DuckDB 2.0 would
@@ -55,7 +55,7 @@ def connect(
     if memory_limit:
         try:
             # A literal, not a parameter: binding a Python value makes DuckDB import pandas (~1 s).
-            con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
+            con.execute(f"SET memory_limit = {literal(memory_limit)}")
         except duckdb.Error:
             con.close()
             raise
@@ -119,8 +119,8 @@ def attach_clause(location: WarehouseLocation, alias: str, *, read_only: bool) -
     """ATTACH statement for the location under `alias` (extensions must be loaded for a DuckLake)."""
     options = ["READ_ONLY"] if read_only else []
     if location.is_lake and location.data_path and not read_only:
-        options.append(f"DATA_PATH {quote_literal(location.data_path)}")
-    return f"ATTACH {quote_literal(location.url)} AS {alias}" + (f" ({', '.join(options)})" if options else "")
+        options.append(f"DATA_PATH {literal(location.data_path)}")
+    return f"ATTACH {literal(location.url)} AS {alias}" + (f" ({', '.join(options)})" if options else "")
 
 
 def load_lake_extensions(con: duckdb.DuckDBPyConnection, location: WarehouseLocation) -> None:

@@ -11,7 +11,7 @@ from warehouse.connection import attach_clause, load_lake_extensions, open_wareh
 from warehouse.errors import WarehouseError
 from warehouse.location import WarehouseLocation
 from warehouse.results import first_row, scalar
-from warehouse.sql_files import quote_identifier, read_sql
+from warehouse.sql_files import SqlText, identifier, identifiers, render_sql
 from warehouse.transactions import in_transaction
 
 SOURCE = "copy_source"
@@ -57,37 +57,38 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _check_compatible(con: duckdb.DuckDBPyConnection, source: WarehouseLocation, target: WarehouseLocation) -> None:
     target_db = scalar(con, "SELECT current_database()")
-    mine = {r[0] for r in con.execute(read_sql("copy/migrations").format(database=quote_identifier(target_db))).fetchall()}
-    theirs = {r[0] for r in con.execute(read_sql("copy/migrations").format(database=SOURCE)).fetchall()}
+    mine = {r[0] for r in con.execute(render_sql("copy/migrations", database=identifier(target_db))).fetchall()}
+    theirs = {r[0] for r in con.execute(render_sql("copy/migrations", database=identifier(SOURCE))).fetchall()}
     if mine != theirs:
         raise CopyError(
             f"{source} has migrations {sorted(theirs - mine) or 'none'} that this exportwatch lacks and lacks "
             f"{sorted(mine - theirs) or 'none'}: run `exportwatch update` on it with this version first."
         )
     for table in DATA_TABLES:
-        rows = scalar(con, f"SELECT count(*) FROM {quote_identifier(table)}")
+        rows = scalar(con, f"SELECT count(*) FROM {identifier(table)}")
         if rows:
             raise CopyError(f"{target} already holds a warehouse ({rows} rows in {table}); copy only into a new, empty one.")
 
 
 def _fill(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
     for table in tables:
-        name = quote_identifier(table)
+        name = identifier(table)
         con.execute(f"DELETE FROM {name}")  # seeded rows (countries, bookkeeping) come from the source too
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {SOURCE}.main.{name}")
 
 
 def _verify(con: duckdb.DuckDBPyConnection, table: str) -> CopiedTable:
-    name = quote_identifier(table)
-    columns = ", ".join(
-        quote_identifier(r[0])
+    name = identifier(table)
+    columns = identifiers(
+        r[0]
         for r in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? ORDER BY column_index",
             [SOURCE, table],
         ).fetchall()
     )
+    source = SqlText(f"{identifier(SOURCE)}.main.{name}")  # two quoted identifiers
     source_rows, target_rows, missing, extra = first_row(
-        con, read_sql("copy/compare").format(columns=columns, source=f"{SOURCE}.main.{name}", target=name)
+        con, render_sql("copy/compare", columns=columns, source=source, target=name)
     )
     if missing or extra or source_rows != target_rows:
         raise CopyError(

@@ -40,7 +40,7 @@ def load(
         new_batches = _register_raw_responses(con, batches, load_ts)
         inserted, closed = _merge_observations(con, new_batches, load_ts)
         _remember_fetches(con, fetches)
-        _run_data_checks(con)
+        _run_data_checks(con, load_ts)
         status = "loaded" if inserted or closed else "unchanged"
         record_run(con, run_id, started_at, load_ts, status, requests, inserted, closed, None)
         return inserted, closed, len(new_batches)
@@ -72,6 +72,9 @@ def _register_raw_responses(con: duckdb.DuckDBPyConnection, batches: list[Batch]
                 "content_type": raw.content_type,
                 "archive_path": raw.archive_path,
                 "loaded_at": load_ts,
+                "content_sha256": raw.content.sha256 if raw.content else None,
+                "content_crc32": raw.content.crc32 if raw.content else None,
+                "content_bytes": raw.content.size_bytes if raw.content else None,
             },
         )
         registered.append((next_id, batch))
@@ -84,15 +87,18 @@ def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int,
         return 0, 0
     if len(batches) == 1:
         raw_id, batch = batches[0]
-        con.execute(read_sql("load/stage_single_batch"), {"raw_response_id": raw_id, "path": str(batch.observations)})
+        source = {"raw_response_id": raw_id, "path": str(batch.observations)}
+        months = {"table_code": batch.raw.table_code, "path": source["path"]}
+        if not scalar(con, read_sql("load/has_current_values_in_months"), months):
+            return int(scalar(con, read_sql("load/insert_batch"), {**source, "load_ts": load_ts})), 0
+        con.execute(read_sql("load/stage_single_batch"), source)
     else:
         parts = " UNION ALL ".join(
-            f"SELECT *, {raw_id}::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)"
-            for raw_id, _ in batches
+            "SELECT *, ?::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)" for _ in batches
         )
         params: list[object] = []
-        for _, batch in batches:
-            params += [batch.raw.fetched_at, str(batch.observations)]
+        for raw_id, batch in batches:
+            params += [raw_id, batch.raw.fetched_at, str(batch.observations)]
         con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}", params)
         con.execute(read_sql("load/stage_observations"))
         con.execute("DROP TABLE batch_observations")
@@ -120,9 +126,10 @@ def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]
         )
 
 
-def _run_data_checks(con: duckdb.DuckDBPyConnection) -> None:
+def _run_data_checks(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> None:
+    """The data tests of warehouse/checks, on what the load at load_ts wrote."""
     for name in sql_names("checks"):
-        violations = con.sql(read_sql(name)).limit(5).fetchall()
+        violations = con.execute(read_sql(name), {"load_ts": load_ts}).fetchmany(5)
         if violations:
             raise DataCheckError(f"Data test {name}.sql failed after merging; nothing was loaded. First rows: {violations}")
 
@@ -153,7 +160,19 @@ def record_run(
     )
 
 
-def record_quality_issues(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
-    """rows: (detected_at, run_id, table_code, sha256, schema_name, check_name, column_name, failure_case, row_index)."""
+def record_quality_issues(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    detected_at: datetime,
+    run_id: str,
+    table_code: str,
+    sha256: str,
+    failure_cases: list[dict],
+) -> None:
+    """One quality_issues row per failure case (pandera's: schema_name, check_name, column_name,
+    failure_case, row_index) of a batch that failed validation."""
+    batch = {"detected_at": detected_at, "run_id": run_id, "table_code": table_code, "sha256": sha256}
+    columns = ("schema_name", "check_name", "column_name", "failure_case", "row_index")
+    rows = [batch | {column: case[column] for column in columns} for case in failure_cases]
     if rows:
         con.executemany(read_sql("load/insert_quality_issues"), rows)

@@ -61,7 +61,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
 
 def _seed_countries(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        "INSERT INTO countries SELECT country_code, name_de, name_en, nullif(iso2, '') "
+        "INSERT INTO countries (country_code, name_de, name_en, iso2) SELECT country_code, name_de, name_en, nullif(iso2, '') "
         "FROM read_csv(?, header = true, all_varchar = true)",
         [seed_path("countries.csv")],
     )
@@ -70,7 +70,8 @@ def _seed_countries(con: duckdb.DuckDBPyConnection) -> None:
 def _seed_priority_goods(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM priority_goods")
     con.execute(
-        "INSERT INTO priority_goods SELECT hs6, tier, description, list_version, CAST(nullif(exists_since, '') AS DATE), source "
+        "INSERT INTO priority_goods (hs6, tier, description, list_version, exists_since, source) "
+        "SELECT hs6, tier, description, list_version, CAST(nullif(exists_since, '') AS DATE), source "
         "FROM read_csv(?, header = true, all_varchar = true)",
         [seed_path("priority_goods.csv")],
     )

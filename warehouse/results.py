@@ -1,11 +1,22 @@
-"""Reading a query's first row, one value, or its rows as records. DuckDB 2.0 keeps a result open until a fetch has returned no more
-rows, and refuses any other work on the connection meanwhile ("connection has an unfinished
-result"); `execute(...).fetchone()` leaves it open there. These read the result to its end, which
-works the same on DuckDB 1.5."""
+"""Reading a query's first row, one value, or all its rows. DuckDB 2.0 keeps a result open until a
+fetch has returned no more rows, and refuses any other work on the connection meanwhile
+("connection has an unfinished result"); `execute(...).fetchone()` leaves it open there. These read
+the result to its end, which works the same on DuckDB 1.5."""
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
+
+
+class Rows(NamedTuple):
+    """A result's column names and rows; unpacks as (columns, rows)."""
+
+    columns: list[str]
+    rows: list[tuple]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every row as a dict keyed by column name."""
+        return [dict(zip(self.columns, row)) for row in self.rows]
 
 
 def first_row(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> tuple | None:
@@ -18,8 +29,10 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) 
     return con.execute(sql, parameters).fetchall()[0][0]
 
 
-def fetch_records(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> list[dict[str, Any]]:
-    """Every row as a dict keyed by column name."""
+def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> Rows:
     relation = con.execute(sql, parameters)
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row)) for row in relation.fetchall()]
+    return Rows([d[0] for d in relation.description], relation.fetchall())
+
+
+def fetch_records(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> list[dict[str, Any]]:
+    return fetch_rows(con, sql, parameters).records()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from warehouse.connection import FILE_CONFIG, connect
 from warehouse.results import scalar
-from warehouse.sql_files import quote_identifier, quote_literal
+from warehouse.sql_files import identifier, literal
 
 COPY_ALIAS = "exportwatch_snapshot"
 
@@ -28,10 +28,10 @@ def publish_snapshot(warehouse: Path, snapshot: Path, *, lock_timeout: float = 3
         try:
             source = scalar(con, "SELECT current_database()")
             con.execute(
-                f"ATTACH {quote_literal(str(copy))} AS {COPY_ALIAS} "
-                f"(READ_WRITE, STORAGE_VERSION {quote_literal(FILE_CONFIG['storage_compatibility_version'])})"
+                f"ATTACH {literal(str(copy))} AS {COPY_ALIAS} "
+                f"(READ_WRITE, STORAGE_VERSION {literal(FILE_CONFIG['storage_compatibility_version'])})"
             )
-            con.execute(f"COPY FROM DATABASE {quote_identifier(source)} TO {COPY_ALIAS}")
+            con.execute(f"COPY FROM DATABASE {identifier(source)} TO {COPY_ALIAS}")
             con.execute(f"DETACH {COPY_ALIAS}")  # checkpoints: the file is complete on its own
         finally:
             con.close()

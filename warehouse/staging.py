@@ -5,14 +5,14 @@ write the batch as Parquet.
 The scratch database lives on disk with a memory limit, so a file of tens of millions of rows is
 staged in bounded memory (DuckDB spills to its temp directory)."""
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
-import pandera.ibis
 
 from schemas.measures import MEASURES
 from warehouse.results import first_row, scalar
-from warehouse.sql_files import quote_identifier, quote_literal, read_sql
+from warehouse.sql_files import SqlText, identifier, identifiers, literal, read_sql, render_sql
 
 
 def open_scratch(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
@@ -20,8 +20,8 @@ def open_scratch(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     # less (measured 1M rows at a 200MB limit: 2.8-3.5 s on file, 5-6 s in memory).
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
-    con.execute(f"SET temp_directory = {quote_literal(str(path) + '.tmp')}")
+    con.execute("SET memory_limit = $limit", {"limit": memory_limit})
+    con.execute("SET temp_directory = $directory", {"directory": str(path) + ".tmp"})
     return con
 
 
@@ -30,11 +30,14 @@ def define_flat_file(
 ) -> None:
     """View flat_file: the `keep` columns of the file, all as text. Reading happens when it is queried;
     a line longer than max_line_bytes stops it (DuckDB holds a whole line in memory)."""
-    spec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
-    columns = ", ".join(quote_identifier(c) for c in keep)
+    spec = SqlText("{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}")  # a struct of literals
     con.execute(
-        read_sql("staging/flat_file").format(
-            path=quote_literal(str(csv_path)), columns=columns, spec=spec, max_line_size=int(max_line_bytes)
+        render_sql(
+            "staging/flat_file",
+            path=literal(str(csv_path)),
+            columns=identifiers(keep),
+            spec=spec,
+            max_line_size=SqlText(int(max_line_bytes)),
         )
     )
 
@@ -48,7 +51,7 @@ def distinct_codes(con: duckdb.DuckDBPyConnection, columns: list[str], sample_ro
     if not columns:
         return {}
     source = f"(SELECT * FROM flat_file LIMIT {int(sample_rows)})" if sample_rows else "flat_file"
-    lists = ", ".join(f"list(DISTINCT {quote_identifier(c)}) FILTER (WHERE {quote_identifier(c)} IS NOT NULL)" for c in columns)
+    lists = ", ".join(f"list(DISTINCT {identifier(c)}) FILTER (WHERE {identifier(c)} IS NOT NULL)" for c in columns)
     found = first_row(con, f"SELECT {lists} FROM {source}")
     return {column: sorted(codes or []) for column, codes in zip(columns, found)}
 
@@ -63,63 +66,47 @@ def define_rows(
     variable_codes: dict[str, str | None],
 ) -> None:
     con.execute(
-        read_sql("staging/flat_file_rows").format(
+        render_sql(
+            "staging/flat_file_rows",
             variables_ok=variable_codes_predicate(variable_codes),
-            country_column=quote_identifier(country_column),
-            goods_column=f"coalesce({quote_identifier(goods_column)}, '')" if goods_column else "''",
-            month_column=quote_identifier(month_column),
-            quality_column=quote_identifier(quality_column) if quality_column else "CAST(NULL AS VARCHAR)",
+            country_column=identifier(country_column),
+            goods_column=SqlText(f"coalesce({identifier(goods_column)}, '')" if goods_column else "''"),
+            month_column=identifier(month_column),
+            quality_column=identifier(quality_column) if quality_column else SqlText("CAST(NULL AS VARCHAR)"),
         )
     )
 
 
-def contract_predicate(model: type[pandera.ibis.DataFrameModel], *, skip: tuple[str, ...] = ("row_index",)) -> str:
-    """The model's column checks as one SQL predicate over its columns: NULL only where pandera would
-    fail the null check, so wrap it in coalesce(..., false). Built from the checks' statistics (the
-    pattern of str_matches, the allowed values of isin), so the model stays the only definition."""
-    schema = model.to_schema()
-    if schema.checks:
-        raise ValueError(f"{model.__name__}: dataframe-wide checks have no SQL form here")
-    terms = []
-    for name, column in schema.columns.items():
-        if name in skip:
-            continue
-        identifier = quote_identifier(name)
-        checks = [check_sql(identifier, check, model.__name__) for check in column.checks]
-        if column.nullable:
-            terms.append(f"({identifier} IS NULL OR ({' AND '.join(checks) or 'true'}))")
-        else:
-            terms += [f"{identifier} IS NOT NULL", *checks]
-    return "(" + " AND ".join(terms) + ")"
+def contract(name: str) -> SqlText:
+    """A contract predicate as warehouse.contracts wrote it to warehouse/staging/contracts/<name>.sql
+    from the pandera models (schemas.sql_predicate); reading it needs no pandera."""
+    text = read_sql(f"staging/contracts/{name}")
+    return SqlText("\n".join(line for line in text.splitlines() if not line.startswith("--")).strip())
 
 
-def check_sql(identifier: str, check: pandera.Check, model_name: str) -> str:
-    statistics = check.statistics or {}
-    if "pattern" in statistics:
-        pattern = statistics["pattern"]
-        return f"regexp_matches({identifier}, {quote_literal(pattern if pattern.startswith('^') else '^' + pattern)})"
-    if "allowed_values" in statistics:
-        return f"{identifier} IN ({', '.join(quote_literal(str(v)) for v in statistics['allowed_values'])})"
-    raise ValueError(f"{model_name}: check {check.name!r} gives no pattern or allowed_values statistics to check it in SQL")
-
-
-def variable_codes_predicate(expected: dict[str, str | None]) -> str:
+def variable_codes_predicate(expected: dict[str, str | None]) -> SqlText:
     """Every row names the variable its group was found with (or none)."""
     terms = [
-        f"({quote_identifier(column)} IS NULL" + (f" OR {quote_identifier(column)} = {quote_literal(code)})" if code else ")")
+        f"({identifier(column)} IS NULL" + (f" OR {identifier(column)} = {literal(code)})" if code else ")")
         for column, code in expected.items()
     ]
-    return "(" + " AND ".join(terms or ["true"]) + ")"
+    return SqlText("(" + " AND ".join(terms or ["true"]) + ")")
 
 
-def type_observations(con: duckdb.DuckDBPyConnection, contract: str) -> int:
+def type_observations(con: duckdb.DuckDBPyConnection, contract: SqlText) -> int:
     """The one read of the file into staged_flat_observations. Returns the rows that break `contract`."""
+    # CASE expressions, not bound parameters: DuckDB looks a key up in a struct only by a constant.
     measures = MEASURES.values()
-    factor = "CASE measure " + " ".join(f"WHEN {quote_literal(m.code)} THEN {m.factor}" for m in measures) + " END"
-    base_unit = (
-        "CASE measure " + " ".join(f"WHEN {quote_literal(m.code)} THEN {quote_literal(m.base_unit)}" for m in measures) + " END"
+    factor = "CASE measure " + " ".join(f"WHEN {literal(m.code)} THEN {int(m.factor)}" for m in measures) + " END"
+    base_unit = "CASE measure " + " ".join(f"WHEN {literal(m.code)} THEN {literal(m.base_unit)}" for m in measures) + " END"
+    con.execute(
+        render_sql(
+            "staging/observations",
+            contract=contract,  # generated from the models, of quoted identifiers and literals
+            factor=SqlText(factor),
+            base_unit=SqlText(base_unit),
+        )
     )
-    con.execute(read_sql("staging/observations").format(contract=contract, factor=factor, base_unit=base_unit))
     return scalar(con, read_sql("staging/contract_rejects"))
 
 
@@ -130,11 +117,12 @@ def index_text_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 def define_batch(con: duckdb.DuckDBPyConnection, table_code: str, goods_variable: str) -> None:
     """Views staged_batch (what the Parquet batch holds) and staged_flat_observations_check (what pandera checks)."""
-    con.execute(
-        read_sql("staging/observations_check").format(
-            table_code=quote_literal(table_code), goods_variable=quote_literal(goods_variable)
-        )
-    )
+    con.execute(render_sql("staging/observations_check", table_code=literal(table_code), goods_variable=literal(goods_variable)))
+
+
+def observations_rejects(con: duckdb.DuckDBPyConnection, next_month: date) -> int:
+    """The staged rows that break the Observations contract, in SQL."""
+    return scalar(con, render_sql("staging/observations_rejects", contract=contract("observations")), {"next_month": next_month})
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -143,5 +131,5 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 def write_batch(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(read_sql("staging/batch").format(path=quote_literal(str(path))))
+    con.execute(read_sql("staging/batch"), {"path": str(path)})
     return scalar(con, "SELECT count(*) FROM staged_flat_observations")

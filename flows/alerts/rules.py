@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from warehouse.alerts import NewAlert, SeriesMonth
+from schemas.alerts import NewAlert, SeriesMonth
 from warehouse.priority_goods import priority_goods
 
 ACTIVE_KINDS = {"crossed", "revised", "historical"}

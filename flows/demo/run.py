@@ -57,8 +57,8 @@ def run_demo(db: Path | None = None, run_flow: Callable[..., dict] | None = None
 def summarise(path: Path, result: dict) -> list[str]:
     with open_warehouse(path) as con:
         total = scalar(con, "SELECT count(*) FROM observations")
-        _, march = queries.rows(con, "series_month", {"iso2": "RU", "flow": "export", "month": date(2022, 3, 1)})
-        _, kg_years = queries.rows(con, "yearly_totals", {"iso2": "KG", "flow": "export"})
+        _, march = queries.run(con, "series_month", {"iso2": "RU", "flow": "export", "month": date(2022, 3, 1)})
+        _, kg_years = queries.run(con, "yearly_totals", {"iso2": "KG", "flow": "export"})
     lines = [
         "exportwatch demo — Eurostat Comext figures served as GENESIS table 51000-0004 by a local server",
         f"This run: {result['status']}, {result['requests']} request(s), {result['rows_inserted']} row(s) inserted; "

@@ -4,8 +4,9 @@ The layout is found by column name and by variable code (DINSG, STLAH, MONAT and
 classification such as WAM4/WAM6/WAM8), never by position: the position of MONAT among the
 N_variable groups differs from table to table. The file is read once, in a scratch DuckDB, into
 typed codes and values, with the flat file contract (schemas.flat_file, as SQL) checked in the same
-read; pandera's ibis backend then validates the typed rows in bounded chunks, and reports from the
-text any rows the contract rejected.
+read and the Observations contract (schemas.observations, as SQL) on the typed rows. The SQL is
+built from the pandera models (warehouse/contracts.py), so pandera with pandas and ibis is imported
+only when a contract rejects rows: its ibis backend then reports them, in bounded chunks.
 """
 
 import csv
@@ -16,26 +17,28 @@ import shutil
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import duckdb
-import ibis
-import pandas as pd
-import pandera.errors
-import pandera.ibis
 
 from flows.errors import FlatFileError, ValidationFailed
 from flows.limits import DEFAULT_LIMITS, Limits, exceeded, human_size
-from schemas.flat_file import FLAT_FILE_ROWS
-from schemas.observations import Observations
+from schemas.months import next_month
 from warehouse import staging
 from warehouse.results import scalar
-from warehouse.sql_files import quote_identifier
+from warehouse.sql_files import identifier
 
-# The flat file contract as one SQL predicate, checked inside the one read of the file.
-FLAT_FILE_CONTRACT = {language: staging.contract_predicate(model) for language, model in FLAT_FILE_ROWS.items()}
+if TYPE_CHECKING:
+    import pandas as pd
+    import pandera.ibis
+
+# The flat file contract of each language (schemas.flat_file.FLAT_FILE_ROWS) as one SQL predicate,
+# checked inside the one read of the file.
+FLAT_FILE_CONTRACT = {language: staging.contract(f"flat_file_rows_{language}") for language in ("de", "en")}
 
 REQUIRED_COLUMNS = ("statistics_code", "time_code", "time", "value", "value_unit", "value_variable_code")
 OLD_FORMAT_MARK = "Statistik_Code"
@@ -61,12 +64,32 @@ class Layout:
     goods_variable: str
     quality_column: str | None
     variable_codes: tuple[tuple[str, str | None], ...]  # (N_variable_code column, its variable or None)
+    columns: tuple[str, ...]  # the columns read from the file
 
 
 def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict, limits: Limits = DEFAULT_LIMITS) -> Path:
     """Stream the single *.csv member to work_dir/<name>.csv (our name, never the server's), within
     the [limits] on its unpacked size and compression ratio; on any failure nothing stays behind."""
     target = work_dir / f"{name}.csv"
+    chunks = member_chunks(zip_path, context=context, limits=limits)
+    try:
+        first = next(chunks, b"")  # the ZIP's checks run before anything is written
+        work_dir.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as out:
+            out.write(first)
+            for chunk in chunks:
+                out.write(chunk)
+        return target
+    except BaseException:
+        chunks.close()
+        target.unlink(missing_ok=True)
+        raise
+
+
+def member_chunks(zip_path: Path, *, context: dict, limits: Limits = DEFAULT_LIMITS) -> Iterator[bytes]:
+    """The single *.csv member of a flat file ZIP, unpacked in chunks of up to 1 MiB, each checked
+    against the [limits] (unpacked size, compression ratio, line length) before it is handed on.
+    Everything wrong with the ZIP is a FlatFileError, also half-way through."""
     directory = zip_directory_bytes(zip_path)
     if directory is not None and directory > MAX_ZIP_DIRECTORY_BYTES:
         raise FlatFileError(
@@ -90,33 +113,28 @@ def extract_flat_csv(zip_path: Path, work_dir: Path, *, name: str, context: dict
             if not member.filename.lower().endswith(".csv"):
                 raise FlatFileError(f"the ZIP holds {member.filename[:200]!r}, not a *_flat.csv file", **context)
             check_member_size(member, limits, context)
-            work_dir.mkdir(parents=True, exist_ok=True)
             lines = LineLengthGuard(limits.line_bytes, context)
-            with archive.open(member) as source, open(target, "wb") as out:
-                written = 0
+            with archive.open(member) as source:
+                unpacked = 0
                 while chunk := source.read(1 << 20):
                     lines.feed(chunk)
-                    written += len(chunk)
-                    if written > limits.zip_member_bytes:  # zipfile stops at the declared size; this does not rely on it
+                    unpacked += len(chunk)
+                    if unpacked > limits.zip_member_bytes:  # zipfile stops at the declared size; this does not rely on it
                         what = "the flat file in the ZIP unpacks to more than it declares"
                         raise FlatFileError(exceeded(what, "zip_member_bytes", human_size(limits.zip_member_bytes)), **context)
-                    out.write(chunk)
+                    yield chunk
             # zipfile checks the CRC but not the size: an entry claiming no data and the CRC of none
             # would pass as an empty file.
-            if written != member.file_size:
-                raise zipfile.BadZipFile(f"its file should unpack to {member.file_size} bytes, it gave {written}")
-            return target
-    except BaseException as error:
-        target.unlink(missing_ok=True)
-        if isinstance(error, CORRUPT_ZIP_ERRORS):
-            raise FlatFileError(f"the ZIP file is truncated or corrupt ({str(error)[:300]})", **context) from None
-        if isinstance(error, UNREADABLE_ZIP_ERRORS):
-            raise FlatFileError(
-                f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context
-            ) from None
-        if isinstance(error, OSError) and not error.filename:  # our own disk (full, not writable) names a file
-            raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
-        raise
+            if unpacked != member.file_size:
+                raise zipfile.BadZipFile(f"its file should unpack to {member.file_size} bytes, it gave {unpacked}")
+    except CORRUPT_ZIP_ERRORS as error:
+        raise FlatFileError(f"the ZIP file is truncated or corrupt ({str(error)[:300]})", **context) from None
+    except UNREADABLE_ZIP_ERRORS as error:
+        raise FlatFileError(f"the ZIP uses a compression or encryption exportwatch cannot read ({error})", **context) from None
+    except OSError as error:
+        if error.filename:  # our own disk (not readable) names a file
+            raise
+        raise FlatFileError(f"the ZIP file is truncated or corrupt ({error})", **context) from None
 
 
 class LineLengthGuard:
@@ -316,6 +334,7 @@ def read_layout(
         goods_variable=goods[0] if goods else "",
         quality_column=quality,
         variable_codes=tuple((column, codes[0] if codes else None) for column, codes in found.items()),
+        columns=tuple(keep),
     )
 
 
@@ -335,49 +354,67 @@ def stage_flat_file(
 
     Raises FlatFileError for an unreadable layout and ValidationFailed when rows break the contract.
     """
+    with scratch_database(parquet_path, memory_limit, line_bytes, context) as con:
+        try:
+            layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS, line_bytes=line_bytes)
+        except FlatFileError:  # maybe only the first rows lack a variable: the whole file decides
+            layout = read_layout(csv_path, con, context=context, sample_rows=None, line_bytes=line_bytes)
+        while rejects := type_observations(con, layout, language):
+            whole_file = read_layout(csv_path, con, context=context, sample_rows=None, line_bytes=line_bytes)
+            if whole_file == layout:
+                report_contract_failures(con, language, rejects, context)
+            layout = whole_file  # the first rows did not show every variable: stage again by the whole file's
+        return write_checked_batch(
+            con, layout, parquet_path, table_code=table_code, goods_variable=goods_variable, context=context
+        )
+
+
+@contextmanager
+def scratch_database(
+    parquet_path: Path, memory_limit: str, line_bytes: int, context: dict
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The scratch DuckDB beside the batch, removed afterwards; DuckDB's errors about the file
+    become FlatFileErrors that say what is wrong with it."""
     scratch = parquet_path.with_suffix(".staging.duckdb")
     con = staging.open_scratch(scratch, memory_limit)
     try:
-        try:
-            try:
-                layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS, line_bytes=line_bytes)
-            except FlatFileError:  # maybe only the first rows lack a variable: the whole file decides
-                layout = read_layout(csv_path, con, context=context, sample_rows=None, line_bytes=line_bytes)
-            while rejects := type_observations(con, layout, language):
-                whole_file = read_layout(csv_path, con, context=context, sample_rows=None, line_bytes=line_bytes)
-                if whole_file == layout:
-                    report_contract_failures(con, language, rejects, context)
-                layout = whole_file  # the first rows did not show every variable: stage again by the whole file's
-            if goods_variable and layout.goods_variable != goods_variable:
-                found = f"goods variable {layout.goods_variable}" if layout.goods_variable else "no goods variable"
-                raise FlatFileError(
-                    f"the flat file has {found}, but the configuration names {goods_variable}: "
-                    f"set goods_variable to the table's goods classification (exportwatch check lists it)",
-                    **context,
-                )
-            reject_duplicates(con, context)
-            staging.define_batch(con, table_code, layout.goods_variable)
-            validate_in_chunks(con, "staged_flat_observations_check", Observations, "Observations", context)
-            return staging.write_batch(con, parquet_path)
-        except duckdb.Error as error:
-            text = str(error)
-            if "unicode" in text.lower() or "utf-8" in text.lower():
-                raise FlatFileError("the flat file is not valid UTF-8 (Latin-1 bytes?)", **context) from None
-            if "maximum line size" in text.lower():
-                raise FlatFileError(
-                    exceeded("the flat file has a longer line", "line_bytes", human_size(line_bytes)), **context
-                ) from None
-            if "CSV Error" in text:
-                raise FlatFileError(
-                    f"the flat file does not parse as ';'-separated CSV: {text.splitlines()[0]}", **context
-                ) from None
+        yield con
+    except duckdb.Error as error:
+        text = str(error)
+        if "unicode" in text.lower() or "utf-8" in text.lower():
+            raise FlatFileError("the flat file is not valid UTF-8 (Latin-1 bytes?)", **context) from None
+        if "maximum line size" in text.lower():
             raise FlatFileError(
-                f"the flat file could not be read ({type(error).__name__}: {text.splitlines()[0]})", **context
+                exceeded("the flat file has a longer line", "line_bytes", human_size(line_bytes)), **context
             ) from None
+        if "CSV Error" in text:
+            raise FlatFileError(f"the flat file does not parse as ';'-separated CSV: {text.splitlines()[0]}", **context) from None
+        raise FlatFileError(
+            f"the flat file could not be read ({type(error).__name__}: {text.splitlines()[0]})", **context
+        ) from None
     finally:
         con.close()
         scratch.unlink(missing_ok=True)
         shutil.rmtree(str(scratch) + ".tmp", ignore_errors=True)
+
+
+def write_checked_batch(
+    con: duckdb.DuckDBPyConnection, layout: Layout, parquet_path: Path, *, table_code: str, goods_variable: str, context: dict
+) -> int:
+    """The typed rows, once the contract held: goods variable, duplicate keys and the Observations
+    contract checked, written as the Parquet batch. Returns the number of observations."""
+    if goods_variable and layout.goods_variable != goods_variable:
+        found = f"goods variable {layout.goods_variable}" if layout.goods_variable else "no goods variable"
+        raise FlatFileError(
+            f"the flat file has {found}, but the configuration names {goods_variable}: "
+            f"set goods_variable to the table's goods classification (exportwatch check lists it)",
+            **context,
+        )
+    reject_duplicates(con, context)
+    staging.define_batch(con, table_code, layout.goods_variable)
+    if rejects := staging.observations_rejects(con, next_month()):
+        report_observation_failures(con, rejects, context)
+    return staging.write_batch(con, parquet_path)
 
 
 def type_observations(con: duckdb.DuckDBPyConnection, layout: Layout, language: str) -> int:
@@ -395,6 +432,8 @@ def type_observations(con: duckdb.DuckDBPyConnection, layout: Layout, language: 
 
 def report_contract_failures(con: duckdb.DuckDBPyConnection, language: str, rejects: int, context: dict) -> NoReturn:
     """pandera, the validator of record, names the rows the contract rejected (from the text)."""
+    from schemas.flat_file import FLAT_FILE_ROWS
+
     staging.index_text_rows(con)
     validate_in_chunks(con, "flat_file_rows_indexed", FLAT_FILE_ROWS[language], "FlatFileRows", context)
     raise FlatFileError(
@@ -404,12 +443,27 @@ def report_contract_failures(con: duckdb.DuckDBPyConnection, language: str, reje
     )
 
 
+def report_observation_failures(con: duckdb.DuckDBPyConnection, rejects: int, context: dict) -> NoReturn:
+    """pandera, the validator of record, names the typed rows the Observations contract rejected."""
+    from schemas.observations import Observations
+
+    validate_in_chunks(con, "staged_flat_observations_check", Observations, "Observations", context)
+    raise FlatFileError(
+        f"{rejects} row(s) break the Observations contract in SQL but pass pandera's Observations; "
+        "the two disagree (a bug in exportwatch: please report it with the archived file)",
+        **context,
+    )
+
+
 def validate_in_chunks(
-    con: duckdb.DuckDBPyConnection, table: str, model: type[pandera.ibis.DataFrameModel], name: str, context: dict
+    con: duckdb.DuckDBPyConnection, table: str, model: "type[pandera.ibis.DataFrameModel]", name: str, context: dict
 ) -> None:
     """pandera on the staging table, in row-index ranges so failure cases stay bounded."""
+    import ibis
+    import pandera.errors
+
     rows = ibis.duckdb.from_connection(con).table(table)
-    total = scalar(con, f"SELECT count(*) FROM {quote_identifier(table)}")
+    total = scalar(con, f"SELECT count(*) FROM {identifier(table)}")
     for start in range(0, total, VALIDATION_CHUNK_ROWS):
         chunk = rows.filter((rows.row_index >= start) & (rows.row_index < start + VALIDATION_CHUNK_ROWS))
         try:
@@ -434,7 +488,7 @@ def reject_duplicates(con: duckdb.DuckDBPyConnection, context: dict) -> None:
         raise validation_failed(cases, "FlatFileRows", context)
 
 
-def failure_rows(cases: pd.DataFrame, name: str) -> list[dict]:
+def failure_rows(cases: "pd.DataFrame", name: str) -> list[dict]:
     """pandera.ibis failure cases as plain rows: the failing column and value, not a dict."""
     rows = []
     for _, case in cases.head(_MAX_FAILURE_CASES).iterrows():
@@ -459,6 +513,8 @@ def failure_rows(cases: pd.DataFrame, name: str) -> list[dict]:
 
 def _missing(value: object) -> bool:
     """None or NaN; anything else (a dict, a list, an array) is a value."""
+    import pandas as pd
+
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 

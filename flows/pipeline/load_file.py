@@ -75,7 +75,7 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
                 "the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context
             )
         batches = []
-        if (archived.sha256, request_key) not in already_loaded(settings, [archived.sha256]):
+        if not already_loaded(settings, [(archived, request_key)]):
             language = detect_language(path, archived.path, archived.kind, settings.limits.line_bytes)
             batches.append(
                 stage_response(

@@ -106,6 +106,6 @@ def run_update(
             log.info("GENESIS reports no newer data for any of %d request(s); nothing to load", len(fetched))
             record_unchanged(settings, run_id=run.run_id, started_at=run.started_at, requests=requests)
             return UpdateReport(run.run_id, "unchanged", requests)
-        skip = already_loaded(settings, [r.sha256 for item in fetched for r in item.outcome.responses])
+        skip = already_loaded(settings, [(r, item.planned.request.key) for item in fetched for r in item.outcome.responses])
         batches, records = step(stage_responses)(fetched, run.staging_dir, settings.warehouse.memory_limit, skip, settings.limits)
         return step(load_batches)(settings, batches, records, run_id=run.run_id, started_at=run.started_at, requests=requests)

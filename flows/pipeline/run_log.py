@@ -131,20 +131,11 @@ def record_failure(settings: Settings, *, run_id: str, started_at: datetime, req
                 sha = Path(error.archived or "").stem
                 record_quality_issues(
                     con,
-                    [
-                        (
-                            now,
-                            run_id,
-                            error.table or "",
-                            sha,
-                            c["schema_name"],
-                            c["check_name"],
-                            c["column_name"],
-                            c["failure_case"],
-                            c["row_index"],
-                        )
-                        for c in error.failure_cases
-                    ],
+                    detected_at=now,
+                    run_id=run_id,
+                    table_code=error.table or "",
+                    sha256=sha,
+                    failure_cases=error.failure_cases,
                 )
             record_unrecorded_runs(con, settings)
             con.commit()

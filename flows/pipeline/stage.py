@@ -11,10 +11,12 @@ from flows.config import Settings
 from flows.genesis.archive import ArchivedResponse
 from flows.genesis.request import TableRequest
 from flows.limits import DEFAULT_LIMITS, Limits
+from flows.pipeline.content import ContentDigest, loaded_content
 from flows.pipeline.fetch import FetchedRequest
-from flows.pipeline.flat_file import check_line_lengths, extract_flat_csv, stage_flat_file
+from flows.pipeline.flat_file import check_line_lengths, stage_flat_file
+from flows.pipeline.flat_zip import stage_flat_zip
 from warehouse import queries
-from warehouse.batch import Batch, FetchRecord, RawResponse
+from warehouse.batch import Batch, Content, FetchRecord, RawResponse
 from warehouse.connection import open_warehouse
 
 log = logging.getLogger(__name__)
@@ -27,10 +29,23 @@ def staging_root(settings: Settings) -> Path:
     return path.with_name(path.name + ".staging")
 
 
-def already_loaded(settings: Settings, sha256s: list[str]) -> set[tuple[str, str]]:
-    """Bodies that are in the raw layer already: loading them again would write nothing."""
+def already_loaded(settings: Settings, responses: list[tuple[ArchivedResponse, str]]) -> set[tuple[str, str]]:
+    """(sha256, request key) of the (response, request key) pairs whose data is in the raw layer
+    already: the same body, or the same flat file in other bytes (flows/pipeline/content.py).
+    Loading them again would write nothing."""
+    if not responses:
+        return set()
     with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
-        return queries.loaded_responses(con, sha256s)
+        bodies = queries.loaded_responses(con, [response.sha256 for response, _ in responses])
+        contents = queries.loaded_contents(con, sorted({key for _, key in responses}))
+    found = set()
+    for response, key in responses:
+        context = dict(request=key, archived=str(response.path))
+        if (response.sha256, key) in bodies or loaded_content(
+            response, contents.get(key, []), context=context, limits=settings.limits
+        ):
+            found.add((response.sha256, key))
+    return found
 
 
 # Staging a small response is mostly fixed per-file cost in Python (pandera compiling its checks),
@@ -56,7 +71,7 @@ def stage_responses(
         request = item.planned.request
         for response in item.outcome.responses:
             if (response.sha256, request.key) in skip:
-                log.info("%s: the same body was loaded before; skipping it", request.describe())
+                log.info("%s: the same data was loaded before; skipping it", request.describe())
                 continue
             to_stage.append((request, response))
         if not item.outcome.unchanged:
@@ -116,26 +131,18 @@ def stage_response(
     """A ZIP (or a bare flat file) from the archive, staged as a validated Parquet batch; with
     `goods_variable` (what the request selected by) the file's goods must be in that classification."""
     context = dict(table=table, request=describe, archived=str(response.path))
-    if response.kind == "csv":
-        csv_path = response.path
-        check_line_lengths(csv_path, limits.line_bytes, context)
-    else:
-        csv_path = extract_flat_csv(response.path, staging_dir, name=response.sha256, context=context, limits=limits)
     parquet = staging_dir / f"{response.sha256}.parquet"
-    try:
-        rows = stage_flat_file(
-            csv_path,
-            parquet,
-            table_code=table,
-            language=language,
-            context=context,
-            memory_limit=memory_limit,
-            line_bytes=limits.line_bytes,
-            goods_variable=goods_variable,
+    staged = dict(table_code=table, language=language, context=context, memory_limit=memory_limit, goods_variable=goods_variable)
+    if response.kind == "csv":
+        check_line_lengths(response.path, limits.line_bytes, context)
+        rows = stage_flat_file(response.path, parquet, line_bytes=limits.line_bytes, **staged)
+        content = Content(response.sha256, None, response.size_bytes)
+    else:  # unpacked as DuckDB reads it, not to disk first (flows/pipeline/flat_zip.py)
+        digest = ContentDigest()
+        rows = stage_flat_zip(
+            response.path, parquet, work_dir=staging_dir, name=response.sha256, limits=limits, digest=digest, **staged
         )
-    finally:
-        if csv_path != response.path:  # our unpacked copy; the archived body stays
-            csv_path.unlink(missing_ok=True)
+        content = digest.content()
     raw = RawResponse(
         request_key=request_key,
         table_code=table,
@@ -146,5 +153,6 @@ def stage_response(
         size_bytes=response.size_bytes,
         content_type=response.content_type,
         archive_path=response.relative_path,
+        content=content,
     )
     return Batch(raw=raw, observations=parquet, rows=rows)

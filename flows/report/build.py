@@ -10,7 +10,7 @@ from pathlib import Path
 from flows.config import PriorityGoodsSettings, Settings, resolve_countries
 from flows.errors import ExportwatchError
 from flows.report import charts, page
-from warehouse import analysis
+from warehouse import queries
 from warehouse.connection import WarehouseLockedError, WarehouseUnavailableError, connect
 from warehouse.countries import countries
 from warehouse.location import WarehouseLocation
@@ -115,24 +115,24 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
     except (WarehouseLockedError, WarehouseUnavailableError, FileNotFoundError) as error:
         raise ReportError(str(error)) from None
     try:
-        missing = analysis.missing_objects(con)
+        missing = queries.missing_objects(con)
         if missing:
             raise ReportError(
                 f"The warehouse {path} lacks {', '.join(missing)}: it was last written by an older exportwatch. "
                 "Views are created whenever an update writes to it: run `exportwatch update` (or `exportwatch demo` for the demo warehouse) once."
             )
-        series = analysis.series(con, table, code, FLOW)
+        series = queries.series(con, table, code, FLOW)
         if not series:
             raise ReportError(
                 f"No {FLOW}s to {country} in {path} (table {table}). Pass --country with a watchlist country, "
                 f"or load it: exportwatch backfill --country {country} --since {since_year}."
             )
         watch = [code] + [c for c in resolve_countries(settings.watchlist.countries) if c != code]
-        route_rows = analysis.route_comparison(con, table, watch, FLOW)
+        route_rows = queries.route_comparison(con, table, watch, FLOW)
         present = {r["country_code"]: r["country_name"] for r in route_rows}
         route_names = {c: short_name(present[c]) for c in watch if c in present}
-        goods_month = analysis.goods_latest_month(con, code, FLOW)
-        last_load, _ = analysis.freshness(con, table)
+        goods_month = queries.goods_latest_month(con, code, FLOW)
+        last_load, _ = queries.freshness(con, table)
         sanctioned, others = priority_countries(settings)
         goods_rules = {r.name for r in settings.alerts.rules if r.scope == "priority_goods"}  # not about the country total
         group_names = {
@@ -147,18 +147,18 @@ def collect(settings: Settings, country: str, *, since_year: int = SINCE_YEAR, t
             country_iso2=_iso2(con, code),
             country_name=_name(con, code),
             series=series,
-            alerts=[a for a in analysis.alert_markers(con, code, FLOW) if a["rule"] not in goods_rules],
-            revisions=analysis.revision_markers(con, table, code, FLOW),
-            latest_months=analysis.latest_months(con, table, code, LATEST_MONTHS),
+            alerts=[a for a in queries.alert_markers(con, code, FLOW) if a["rule"] not in goods_rules],
+            revisions=queries.revision_markers(con, table, code, FLOW),
+            latest_months=queries.latest_months(con, table, code, LATEST_MONTHS),
             route_rows=[r for r in route_rows if r["month"].year >= since_year],
             route_names=route_names,
-            goods_tables=analysis.goods_tables(con),
+            goods_tables=queries.goods_tables(con),
             goods_month=goods_month,
-            top_goods=analysis.top_goods_change(con, code, FLOW, goods_month, top_n) if goods_month else [],
+            top_goods=queries.top_goods_change(con, code, FLOW, goods_month, top_n) if goods_month else [],
             last_load=last_load,
-            priority_groups=[r for r in analysis.priority_goods_groups(con, sanctioned, others) if r["month"].year >= since_year],
+            priority_groups=[r for r in queries.priority_goods_groups(con, sanctioned, others) if r["month"].year >= since_year],
             priority_group_names=group_names,
-            priority_top=analysis.priority_goods_top_increase(con, top_n),
+            priority_top=queries.priority_goods_top_increase(con, top_n),
             since_year=since_year,
         )
     finally:

@@ -1,5 +1,8 @@
 -- Open a vintage for every staged key that has no current row (new, or just closed above).
-INSERT INTO observations
+INSERT INTO observations (
+    table_code, country_code, goods_variable, goods_code, month, measure, value, unit, symbol, quality, valid_from, valid_to,
+    raw_response_id
+)
 SELECT s.table_code, s.country_code, s.goods_variable, s.goods_code, s.month, s.measure, s.value, s.unit, s.symbol, s.quality,
        $load_ts AS valid_from, NULL AS valid_to, s.raw_response_id
 FROM staged_observations AS s

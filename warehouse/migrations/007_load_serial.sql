@@ -6,7 +6,7 @@ CREATE TABLE load_serial (
     loads        BIGINT NOT NULL,
     last_load_at TIMESTAMP
 );
-INSERT INTO load_serial VALUES (0, NULL);
+INSERT INTO load_serial (loads, last_load_at) VALUES (0, NULL);
 
 COMMENT ON TABLE load_serial IS 'One row, updated by every load, so concurrent loads of a DuckLake warehouse conflict instead of both inserting.';
 COMMENT ON COLUMN load_serial.loads IS 'Number of loads committed.';

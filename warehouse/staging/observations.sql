@@ -1,12 +1,12 @@
 -- Staging, step 3, the one pass over the file: typed observations, only codes and values. Numbers
--- become exact DECIMALs in the base unit (thousands of EUR -> EUR, {factor} and {base_unit} are
+-- become exact DECIMALs in the base unit (thousands of EUR -> EUR, slots factor and base_unit are
 -- CASE expressions over the measures), "-" becomes 0, the no-value symbols become NULL and are kept.
--- `contract_ok`: the FlatFileRows contract as one predicate, {contract}, and the layout's variable
+-- `contract_ok`: the FlatFileRows contract as one predicate, slot contract, and the layout's variable
 -- codes; rows that break it get no month or value, and are reported from the text.
 -- The table's rowid is the row's position in the file (insertion order is kept).
 CREATE OR REPLACE TABLE staged_flat_observations AS
 WITH checked AS (
-    SELECT *, coalesce({contract} AND variables_ok, false) AS contract_ok
+    SELECT *, coalesce({{contract}} AND variables_ok, false) AS contract_ok
     FROM flat_file_rows
 )
 SELECT
@@ -18,9 +18,9 @@ SELECT
         WHEN NOT contract_ok THEN NULL
         WHEN "value" = '-' THEN CAST(0 AS DECIMAL(38, 3))
         WHEN "value" IN ('.', '...', '/', 'x') THEN NULL
-        ELSE CAST(replace("value", ',', '.') AS DECIMAL(38, 3)) * {factor}
+        ELSE CAST(replace("value", ',', '.') AS DECIMAL(38, 3)) * {{factor}}
     END AS "value",
-    {base_unit} AS unit,
+    {{base_unit}} AS unit,
     CASE WHEN "value" IN ('-', '.', '...', '/', 'x') THEN "value" END AS symbol,
     nullif(quality, '') AS quality,
     contract_ok
