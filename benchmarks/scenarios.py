@@ -1,12 +1,12 @@
-"""Scheduled-run scenarios against the fake GENESIS server (in this process) with injected latency:
+"""Scheduled-run scenarios against the demo's GENESIS server (in this process) with injected latency:
 a full backfill of 51000-0004 for all 262 countries since 2008, the first scheduled run after it,
 a no-op scheduled run (nothing published since), a scheduled run after one revised value, and a
 full refresh (everything requested again, as a backfill does). Prints one JSON object.
 
     python -m benchmarks.scenarios [--latency 0.2] [--since 2008] [--countries 262] [--work DIR]
 
-The fake server file is not changed: a handler subclass here sleeps `latency` seconds before every
-data/tablefile and data/resultfile answer and counts the bytes of every answer body.
+The server file is not changed: a handler subclass here sleeps `latency` seconds before every
+data/tablefile and data/resultfile answer and counts the requests and the bytes of every answer body.
 """
 
 import argparse
@@ -15,7 +15,9 @@ import math
 import random
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +35,11 @@ DELAYED = ("data/tablefile", "data/resultfile")
 
 
 class LatencyHandler(GenesisHandler):
+    server: "LatencyServer"
+
     def _answer(self, endpoint: str, form: dict[str, str]) -> None:
+        with self.server.count_lock:
+            self.server.requests += 1
         if endpoint in DELAYED and self.server.latency:
             time.sleep(self.server.latency)
         started = time.perf_counter()
@@ -43,20 +49,22 @@ class LatencyHandler(GenesisHandler):
             with self.server.count_lock:
                 self.server.work_s += time.perf_counter() - started
 
-    def _send(self, status, body, content_type, fault=None, headers=None) -> None:
+    def _send(self, status, body, content_type, headers=None) -> None:
         with self.server.count_lock:
             self.server.bytes_sent += len(body)
-        super()._send(status, body, content_type, fault, headers)
+        super()._send(status, body, content_type, headers)
 
 
 class LatencyServer(GenesisServer):
+    handler_class = LatencyHandler
+
     def __init__(self, state: GenesisState, latency: float) -> None:
         super().__init__(state)
-        self.RequestHandlerClass = LatencyHandler
         self.latency = latency
+        self.requests = 0
         self.bytes_sent = 0
         self.work_s = 0.0
-        self.count_lock = __import__("threading").Lock()
+        self.count_lock = threading.Lock()
 
 
 def realistic_observations(codes: list[str], first_year: int, last: tuple[int, int], seed: int = 4) -> list[Observation]:
@@ -133,11 +141,11 @@ def run_scenarios(work: Path, *, latency: float, since: int, n_countries: int) -
 
         def measure(name: str, **kwargs) -> dict:
             timings: dict[str, float] = {}
-            requests_before, bytes_before, work_before = len(state.received), server.bytes_sent, server.work_s
+            requests_before, bytes_before, work_before = server.requests, server.bytes_sent, server.work_s
             started = time.perf_counter()
             report = run_update(settings, client, step=timed_steps(timings), **kwargs)
             wall = time.perf_counter() - started
-            requests = len(state.received) - requests_before
+            requests = server.requests - requests_before
             result = {
                 "requests": requests,
                 "client_requests": report.requests,
@@ -162,7 +170,14 @@ def run_scenarios(work: Path, *, latency: float, since: int, n_countries: int) -
             measure("noop")
             # One value revised and published: the next scheduled run fetches the revision window.
             year, month = last_month
-            state.revise(TABLE, codes[0], year, month, "WERTA", Decimal(123_457), "p")
+            revised_key = (codes[0], year, month, "WERTA")
+            state.set_table(
+                TABLE,
+                [
+                    replace(o, value=Decimal(123_457)) if (o.country_code, o.year, o.month, o.measure) == revised_key else o
+                    for o in observations
+                ],
+            )
             measure("revision")
             measure("full_refresh", since=since, until=today.year)
         finally:

@@ -5,17 +5,17 @@ an alert receiver. Helpers and constants the tests import are in tests/support.p
 import pytest
 
 from flows.config import Settings
-from flows.demo.genesis_server import GenesisServer, GenesisState
 from flows.genesis.credentials import Credentials
 from flows.pipeline.fetch import build_client
+from tests.fake_genesis import ScriptedGenesisServer, ScriptedGenesisState
 from tests.support import FAST_CONFIG, PASSWORD, PUBLISHED, TABLE, TOKEN, USER, Receiver, make_observations
 
 
 @pytest.fixture
 def genesis():
-    state = GenesisState(tokens={TOKEN}, users={USER: PASSWORD}, job_polls=2)
+    state = ScriptedGenesisState(tokens={TOKEN}, users={USER: PASSWORD}, job_polls=2)
     state.set_table(TABLE, make_observations(), updated_at=PUBLISHED)
-    with GenesisServer(state) as server:
+    with ScriptedGenesisServer(state) as server:
         yield server
 
 

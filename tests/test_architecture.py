@@ -146,3 +146,56 @@ def test_every_import_of_a_project_module_resolves_also_the_lazy_ones():
                     if not hasattr(module, alias.name) and importlib.util.find_spec(f"{node.module}.{alias.name}") is None:
                         unresolved.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{alias.name}")
     assert unresolved == []
+
+
+# flows/ is what exportwatch ships. The demo's GENESIS server there always answers correctly; the
+# tests' faults, request log and in-flight counter are a subclass in tests/fake_genesis.py.
+DEMO_SERVER = ROOT / "flows" / "demo" / "genesis_server.py"
+TESTS_SERVER = ROOT / "tests" / "fake_genesis.py"
+# What tests/fake_genesis.py overrides: with `form` (a job keeps the form that started it, the
+# request log every form), the only names it may share with the demo server.
+OVERRIDDEN = {"__init__", "_answer", "_flat_file_zip", "_send", "server", "state", "handler_class"}
+SAME_WORD = {"form"}
+
+
+def defined_names(path: Path) -> set[str]:
+    """Every name a module defines: module-level and class-level names (functions, classes,
+    assignments, dataclass fields) and the attributes its methods set on `self`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = set()
+    for scope in [tree, *(node for node in ast.walk(tree) if isinstance(node, ast.ClassDef))]:
+        for node in scope.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.add(node.name)
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            found.update(t.id for t in targets if isinstance(t, ast.Name))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name):
+            if node.value.id == "self":
+                found.add(node.attr)
+    return found
+
+
+def test_nothing_shipped_imports_the_tests():
+    assert offenders("flows", {"tests", "pytest", "hypothesis"}) == {}
+
+
+def test_the_demo_server_defines_none_of_the_machinery_the_tests_add():
+    """A fault hook, a request log or a scripted status in the shipped server would show here as a
+    name tests/fake_genesis.py defines too (beyond the methods it overrides)."""
+    machinery = defined_names(TESTS_SERVER) - OVERRIDDEN - SAME_WORD
+    assert {"Fault", "stall_seconds", "add_fault", "take_fault", "faults", "received", "in_flight", "revise"} <= machinery
+    assert OVERRIDDEN <= defined_names(DEMO_SERVER), "tests/fake_genesis.py overrides what the demo server defines"
+    shared = {path.relative_to(ROOT).as_posix(): sorted(defined_names(path) & machinery) for path in python_files("flows/demo")}
+    assert {path: names for path, names in shared.items() if names} == {}
+
+
+def test_defined_names_sees_fields_methods_and_attributes_set_on_self(tmp_path):
+    source = tmp_path / "server.py"
+    source.write_text(
+        "LIMIT = 1\nclass Fault:\n    stall_seconds: float = 0.0\n    reset = False\n"
+        "class State:\n    def add_fault(self, fault):\n        self.faults = [fault]\n        local = 2\n"
+        "def take_fault(state):\n    state.taken = True\n",
+        encoding="utf-8",
+    )
+    assert defined_names(source) == {"LIMIT", "Fault", "stall_seconds", "reset", "State", "add_fault", "faults", "take_fault"}

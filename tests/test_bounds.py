@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from flows.config import load_settings
-from flows.demo.genesis_server import Fault, GenesisState, flat_file
+from flows.demo.genesis_server import GenesisState, flat_file, zip_bytes
 from flows.errors import FlatFileError, GenesisError
 from flows.limits import Limits
 from flows.orchestration.run_summary import latest_chart_markdown
@@ -24,6 +24,7 @@ from flows.pipeline.owned_folder import MARKER, ForeignFolder
 from flows.pipeline.run import run_update
 from flows.pipeline.stage import staging_root
 from flows.report.build import ReportError, build_report
+from tests.fake_genesis import Fault
 from tests.support import TABLE, make_observations, query, snapshot
 
 FLAT_NAME = f"{TABLE}_de_flat.csv"
@@ -170,14 +171,6 @@ def test_report_command_refuses_a_foreign_page_in_one_line(settings, token_clien
 
 
 # -- finding 3: ZIP bombs ----------------------------------------------------------------------------
-
-
-def zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members:
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def test_a_zip_bomb_from_genesis_stops_at_the_ratio_before_unpacking(settings, token_client, genesis, tmp_path):

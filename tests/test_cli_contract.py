@@ -14,9 +14,9 @@ import duckdb
 import pytest
 
 from flows.cli import ALERT_COLUMNS_TO_KEEP
-from flows.demo.genesis_server import Fault
 from flows.pipeline.run import run_update
 from flows.text_output import render_table
+from tests.fake_genesis import Fault
 from tests.support import TOKEN, Receiver, query
 from tests.test_cli import exportwatch, prefect_home  # noqa: F401  (the fixture keeps Prefect's files in tmp_path)
 

@@ -7,10 +7,10 @@ import time
 import duckdb
 import pytest
 
-from flows.demo.genesis_server import Fault
 from flows.errors import GenesisStatusError
 from flows.pipeline.run import run_update
 from flows.pipeline.run_lock import UpdateRunning, lock_path, update_lock
+from tests.fake_genesis import Fault
 from tests.support import query, snapshot
 
 HOLD_LOCK = """

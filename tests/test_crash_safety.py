@@ -26,11 +26,12 @@ import duckdb
 import pytest
 
 from flows.config import Settings
-from flows.demo.genesis_server import Fault, GenesisServer, GenesisState, Observation
+from flows.demo.genesis_server import Observation
 from flows.genesis.credentials import Credentials
 from flows.pipeline.fetch import build_client
 from flows.pipeline.owned_folder import MARKER
 from flows.pipeline.run import run_update
+from tests.fake_genesis import Fault, ScriptedGenesisServer, ScriptedGenesisState
 from tests.support import TABLE, TOKEN, make_observations
 from warehouse.countries import countries
 
@@ -300,7 +301,7 @@ def table_with_an_open_first_year() -> list[Observation]:
     return rows
 
 
-def publish_revision_batch(state: GenesisState, at: datetime) -> tuple[int, int]:
+def publish_revision_batch(state: ScriptedGenesisState, at: datetime) -> tuple[int, int]:
     """Many changes, as GENESIS publishes them: a whole year revised, single revised values, a
     symbol, a quality change, a new month. Returns (rows the load inserts, rows it closes)."""
     with state.lock:
@@ -324,7 +325,7 @@ def publish_revision_batch(state: GenesisState, at: datetime) -> tuple[int, int]
     return closes + len(new_month), closes
 
 
-class QuietGenesisServer(GenesisServer):
+class QuietGenesisServer(ScriptedGenesisServer):
     """The fake server, without a traceback each time a killed run leaves an answer unread."""
 
     def handle_error(self, request, client_address) -> None:
@@ -353,7 +354,7 @@ class Site:
     def staging(self) -> Path:
         return self.root / "data" / "exportwatch.duckdb.staging"
 
-    def spec(self, server: GenesisServer) -> dict:
+    def spec(self, server: ScriptedGenesisServer) -> dict:
         return {
             "api_url": server.base_url,
             "token": TOKEN,
@@ -364,7 +365,7 @@ class Site:
             "dialog_value_limit": DIALOG_VALUE_LIMIT,
         }
 
-    def settings(self, server: GenesisServer) -> Settings:
+    def settings(self, server: ScriptedGenesisServer) -> Settings:
         spec = self.spec(server)
         s = Settings()
         s.genesis.api_url = spec["api_url"]
@@ -383,7 +384,7 @@ class Site:
         return self
 
 
-def update_in_process(site: Site, server: GenesisServer):
+def update_in_process(site: Site, server: ScriptedGenesisServer):
     client = build_client(site.settings(server), Credentials(TOKEN, ""))
     try:
         return run_update(site.settings(server), client)
@@ -415,7 +416,7 @@ class Outcome:
 def test_sigkill_during_fetch_and_load_leaves_all_or_nothing_and_the_next_run_converges(tmp_path):
     started = time.monotonic()
     now = datetime.now(UTC).replace(tzinfo=None)
-    state = GenesisState(tokens={TOKEN}, users={})
+    state = ScriptedGenesisState(tokens={TOKEN}, users={})
     state.set_table(TABLE, table_with_an_open_first_year(), updated_at=now - timedelta(hours=3))
     runner = None
     with QuietGenesisServer(state) as server:

@@ -1,8 +1,8 @@
 """Two flow runs at once, each its own process and warehouse, through one Prefect server: GENESIS'
 limit of 3 parallel requests holds across them because of the global concurrency limit.
 
-The fake GENESIS server counts the requests in flight (GenesisState.max_in_flight); every request
-is held until a fourth one is in flight (or LATENCY_SECONDS have passed), so whether the runs can
+The tests' GENESIS server counts the requests in flight (ScriptedGenesisState.max_in_flight); every
+request is held until a fourth one is in flight (or LATENCY_SECONDS have passed), so whether the runs can
 get beyond 3 does not depend on how their timing happens to fall on a busy machine. Both tests
 send the same requests against the same faults; only the global limit differs. The assertions are
 on what the servers recorded, never on timings.
@@ -20,7 +20,6 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskRunFilter, TaskRunFilterName
 from prefect.settings import PREFECT_API_URL
 
-from flows.demo.genesis_server import Fault
 from flows.orchestration.request_slots import (
     GENESIS_REQUEST_LIMIT,
     RequestSlotUnavailable,
@@ -28,6 +27,7 @@ from flows.orchestration.request_slots import (
     prefect_request_slot,
     set_request_limit,
 )
+from tests.fake_genesis import Fault
 from tests.support import FAST_CONFIG, TOKEN
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo.genesis_server import Fault
 from flows.errors import ExportwatchError
 from flows.genesis.credentials import Credentials
 from flows.pipeline.fetch import build_client
 from flows.pipeline.run import run_update
+from tests.fake_genesis import Fault
 from tests.support import TABLE, TOKEN, query, snapshot
 
 FAULT_MATRIX_DOC = Path(__file__).resolve().parents[1] / "flows" / "genesis" / "README.md"

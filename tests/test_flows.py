@@ -9,9 +9,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows.backfill import backfill
-from flows.demo.genesis_server import Fault
 from flows.orchestration.run_summary import ARTIFACT_KEY
 from flows.update_trade import update_trade
+from tests.fake_genesis import Fault
 from tests.support import RU, TABLE, make_observations, query
 
 pytestmark = pytest.mark.prefect

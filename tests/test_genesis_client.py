@@ -25,7 +25,6 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from flows.demo.genesis_server import Fault
 from flows.errors import ConfigError, GenesisError, GenesisStatusError, GenesisTransportError, TableTooBig
 from flows.genesis.archive import ResponseArchive
 from flows.genesis.client import GenesisClient, RetryPolicy, fetch_table, format_stand
@@ -33,6 +32,7 @@ from flows.genesis.credentials import Credentials, require_credentials
 from flows.genesis.request import TableRequest, plan_years
 from flows.pipeline.fetch import build_client, fetch_planned
 from flows.pipeline.plan import PlannedRequest
+from tests.fake_genesis import Fault
 from tests.support import KG, PASSWORD, PUBLISHED, RU, TABLE, TOKEN, USER, recording
 
 SECRETS = (TOKEN, USER, PASSWORD)

@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo.genesis_server import Fault
 from flows.errors import (
     ExportwatchError,
     FlatFileError,
@@ -19,6 +18,7 @@ from flows.errors import (
 )
 from flows.pipeline.plan import plan_update
 from flows.pipeline.run import run_update
+from tests.fake_genesis import Fault
 from tests.support import KG, RU, TABLE, make_observations, query, series_value, snapshot
 
 # Every table but the run log: a run that finds nothing newer changes none of them, and adds its

@@ -42,12 +42,13 @@ from hypothesis import event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from flows.demo.genesis_server import Fault, GenesisState, flat_file
+from flows.demo.genesis_server import GenesisState, flat_file
 from flows.errors import ExportwatchError, FlatFileError, ValidationFailed
 from flows.pipeline.flat_file import extract_flat_csv, stage_flat_file
 from flows.pipeline.run import run_update
 from schemas.measures import EARLIEST_MONTH, MEASURES, NO_VALUE_SYMBOLS, SYMBOLS
 from schemas.observations import Observations
+from tests.fake_genesis import Fault
 from tests.support import KG, RU, TABLE, make_observations, query, recording, snapshot
 from warehouse.results import fetch_records
 

@@ -22,7 +22,6 @@ import duckdb
 import pytest
 
 from flows import shutdown
-from flows.demo.genesis_server import Fault
 from flows.errors import GenesisBusy, GenesisTransportError, TemporaryError
 from flows.genesis.client import local_request_slot, redact_url, split_userinfo
 from flows.genesis.credentials import Credentials
@@ -32,6 +31,7 @@ from flows.orchestration.run_origin import current_run_origin
 from flows.pipeline.fetch import build_client
 from flows.pipeline.run_lock import update_lock
 from flows.pipeline.run_origin import RunOrigin
+from tests.fake_genesis import Fault
 from tests.support import RU, TABLE, TOKEN
 
 SCHEDULE_WORDS = re.compile(r"schedul", re.IGNORECASE)

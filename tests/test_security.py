@@ -30,7 +30,7 @@ import duckdb
 import pytest
 
 from flows.config import load_settings
-from flows.demo.genesis_server import Fault, flat_file, select
+from flows.demo.genesis_server import flat_file, select
 from flows.errors import (
     ConfigError,
     ExportwatchError,
@@ -43,6 +43,7 @@ from flows.errors import (
 from flows.genesis.credentials import Credentials
 from flows.pipeline.fetch import build_client
 from flows.pipeline.run import run_update
+from tests.fake_genesis import Fault
 from tests.support import FAST_CONFIG, TABLE, query, snapshot
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo.genesis_server import Fault, generated_body
+from tests.fake_genesis import Fault, generated_body
 from tests.support import TOKEN
 
 pytestmark = pytest.mark.slow

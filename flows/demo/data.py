@@ -1,4 +1,4 @@
-"""The demo series (flows/demo/eurostat-comext-exports.csv) as the fake server's table 51000-0004."""
+"""The demo series (flows/demo/eurostat-comext-exports.csv) as the demo GENESIS server's table 51000-0004."""
 
 import csv
 from datetime import datetime

@@ -1,10 +1,14 @@
-"""A GENESIS-Online protocol server on 127.0.0.1, for the offline demo and the tests.
+"""A GENESIS-Online protocol server on 127.0.0.1, for the offline demo (`exportwatch demo`).
 
 It speaks what the real 2020 REST service speaks since July 2025 (checked against the recordings
-in shared/genesis-recordings): POST only, form bodies, credentials in `username`/`password`
-headers, status codes in a JSON envelope with HTTP 200, ZIP-wrapped v5 flat files, the 40,000
-value dialog limit, background jobs polled via catalogue/results, and `stand`. Tests script
-faults per request (HTTP errors, stalls, resets, status codes, broken files).
+in tests/fixtures/genesis-recordings): POST only, form bodies, credentials in `username`/`password`
+headers, status codes in a JSON envelope with HTTP 200, ZIP-wrapped v5 flat files (UTF-8 with BOM),
+the 40,000 value dialog limit, background jobs polled via catalogue/results, and `stand` (status 50
+when nothing is newer). It always answers correctly; the tests' misbehaving GENESIS (HTTP errors,
+stalls, resets, broken files) is a subclass in tests/fake_genesis.py.
+
+Country names come from warehouse.countries, the STLAH list the warehouse ships as reference data:
+the flat file labels each country as GENESIS does, from the one list exportwatch has.
 """
 
 import io
@@ -12,8 +16,7 @@ import json
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -78,17 +81,15 @@ LABELS = {
         "ok": "successfull",
     },
 }
+# The status codes this server answers with, in GENESIS' words and types (as recorded).
 STATUS_TEXT = {
-    6: "Es wurden zu viele parallele Anfragen gestellt.",
     12: "Sie sind nicht berechtigt diesen Service aufzurufen",
-    22: "Mindestens ein Parameter enthält ungültige Werte. Er wurde angepasst, um den Service starten zu können.: stand",
     50: "Keine aktualisierten Daten vorhanden.",
     90: "Die angeforderte Tabelle ist nicht vorhanden",
     98: "Die Tabelle ist zu gross, um im Dialog abgerufen zu werden. Bitte nutzen sie den Webservice mit dem Parameter job=true (REST) um eine Verarbeitung im Hintergrund zu starten.",
     104: "Es gibt keine Objekte zum angegebenen Selektionskriterium",
-    -1: "Für die Teiltabelle wurde kein Datenquader gefunden!",
 }
-STATUS_TYPE = {0: "Information", 22: "Warnung", 50: "Information", 90: "Information", 99: "Information", 104: "Information"}
+STATUS_TYPE = {0: "Information", 50: "Information", 90: "Information", 99: "Information", 104: "Information"}
 HEADER_COLUMNS = ["statistics_code", "statistics_label", "time_code", "time_label", "time"]
 
 
@@ -98,60 +99,9 @@ class Observation:
     year: int
     month: int
     measure: str
-    value: Decimal | str  # in the delivered unit (thousands for money), or a GENESIS symbol
+    value: Decimal | str  # in the delivered unit (thousands for money), or a GENESIS symbol such as "..."
     quality: str = ""
     goods_code: str = ""  # for tables by goods (see GenesisState.goods_variables)
-
-
-@dataclass
-class Fault:
-    """One scripted misbehaviour, used up by the next request to a matching endpoint."""
-
-    endpoint: str = "data/tablefile"
-    http_status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | None = None  # replace the whole body
-    status_code: int | None = None  # answer this GENESIS status in a JSON envelope
-    status_content: str | None = None  # ... with this Status.Content text (default: GENESIS's own)
-    stall_seconds: float = 0.0  # sleep before answering
-    # With stall_seconds: stop sleeping as soon as this many requests are in flight (a rendezvous
-    # that shows whether clients can get beyond a number, without depending on their timing).
-    stall_until_in_flight: int = 0
-    stall_mid_body_seconds: float = 0.0  # send half the body, then sleep
-    reset: bool = False  # close the connection without an answer
-    truncate_zip: bool = False
-    zip_members: list[tuple[str, bytes]] | None = None  # a ZIP with exactly these members
-    csv_transform: Callable[[str], str] | None = None  # change the flat file text
-    encoding: str = "utf-8-sig"
-    stream_bytes: int = 0  # answer this many bytes of generated_body(), written in chunks, never held whole
-    stream_head: bytes = b""  # ... starting with these bytes (e.g. b"PK\x03\x04" to look like a ZIP)
-
-
-STREAM_CHUNK = 1 << 20
-
-
-def generated_body(size: int, head: bytes = b"") -> Iterator[bytes]:
-    """`size` bytes in chunks of at most 1 MiB: `head`, then a fixed pattern. The same bytes on every
-    call, so a test can hash what the server streamed without holding it either."""
-    block = bytes(range(256)) * (STREAM_CHUNK // 256)
-    head = head[:size]
-    if head:
-        yield head
-    left = size - len(head)
-    while left > 0:
-        chunk = block[: min(left, STREAM_CHUNK)]
-        left -= len(chunk)
-        yield chunk
-
-
-@dataclass
-class ReceivedRequest:
-    method: str
-    endpoint: str
-    query: str
-    form: dict[str, str]
-    headers: dict[str, str]
-    at: float
 
 
 @dataclass
@@ -162,7 +112,7 @@ class Job:
 
 
 class GenesisState:
-    """What the server knows: tables, accounts, jobs, scripted faults and what it received."""
+    """What the server knows: tables, accounts and background jobs."""
 
     def __init__(self, *, tokens: set[str], users: dict[str, str], value_limit: int = 40_000, job_polls: int = 2) -> None:
         self.tokens = tokens
@@ -173,13 +123,8 @@ class GenesisState:
         self.updated: dict[str, datetime] = {}
         self.variable_order: list[str] = ["DINSG", "STLAH", "MONAT"]
         self.goods_variables: dict[str, str] = {}  # table -> goods classification, e.g. {"51000-0012": "WAM4"}
-        self.faults: list[Fault] = []
-        self.received: list[ReceivedRequest] = []
         self.jobs: dict[str, Job] = {}
-        self.in_flight = 0
-        self.max_in_flight = 0
         self.lock = threading.Lock()
-        self.in_flight_changed = threading.Condition(self.lock)
 
     def set_table(self, table: str, observations: list[Observation], *, updated_at: datetime | None = None) -> None:
         """Publish a table; updated_at (naive UTC) is what `stand` is compared with."""
@@ -187,50 +132,16 @@ class GenesisState:
             self.tables[table] = list(observations)
             self.updated[table] = updated_at or datetime.now(UTC).replace(tzinfo=None)
 
-    def revise(
-        self,
-        table: str,
-        country_code: str,
-        year: int,
-        month: int,
-        measure: str,
-        value: Decimal | str,
-        quality: str = "",
-        *,
-        updated_at: datetime | None = None,
-        goods_code: str = "",
-    ) -> None:
-        with self.lock:
-            for obs in self.tables[table]:
-                if (obs.country_code, obs.year, obs.month, obs.measure, obs.goods_code) == (
-                    country_code,
-                    year,
-                    month,
-                    measure,
-                    goods_code,
-                ):
-                    obs.value, obs.quality = value, quality
-                    break
-            else:
-                self.tables[table].append(Observation(country_code, year, month, measure, value, quality, goods_code))
-            self.updated[table] = updated_at or datetime.now(UTC).replace(tzinfo=None)
 
-    def add_fault(self, fault: Fault) -> None:
-        with self.lock:
-            self.faults.append(fault)
-
-    def take_fault(self, endpoint: str) -> Fault | None:
-        with self.lock:
-            for i, fault in enumerate(self.faults):
-                if endpoint.endswith(fault.endpoint):
-                    return self.faults.pop(i)
-        return None
-
-    def requests_to(self, endpoint: str) -> list[ReceivedRequest]:
-        return [r for r in self.received if r.endpoint.endswith(endpoint)]
-
-
-def envelope(service: str, method: str, code: int, form: dict[str, str], content: str | None = None, **extra) -> bytes:
+def envelope(
+    service: str,
+    method: str,
+    code: int,
+    form: dict[str, str],
+    content: str | None = None,
+    status_type: str | None = None,
+    **extra,
+) -> bytes:
     parameter = {"username": "*" * 20, "password": "*" * 20} | {
         k: v for k, v in form.items() if k not in ("username", "password")
     }
@@ -239,7 +150,7 @@ def envelope(service: str, method: str, code: int, form: dict[str, str], content
         "Status": {
             "Code": code,
             "Content": content or STATUS_TEXT.get(code, "erfolgreich"),
-            "Type": STATUS_TYPE.get(code, "Fehler"),
+            "Type": status_type or STATUS_TYPE.get(code, "Fehler"),
         },
         "Parameter": parameter,
         **({"List": None} if service == "catalogue" else {"Object": None}),
@@ -336,7 +247,7 @@ class GenesisHandler(BaseHTTPRequestHandler):
     server: "GenesisServer"
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:  # keep test output quiet
+    def log_message(self, format: str, *args) -> None:  # keep the demo's terminal quiet
         pass
 
     def do_GET(self) -> None:
@@ -344,47 +255,15 @@ class GenesisHandler(BaseHTTPRequestHandler):
         self._send(200, b"<!DOCTYPE html><html><body>GENESIS-Online</body></html>", "text/html;charset=UTF-8")
 
     def do_POST(self) -> None:
-        state = self.server.state
         length = int(self.headers.get("content-length") or 0)
         form = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
-        path, _, query = self.path.partition("?")
+        path = self.path.partition("?")[0]
         endpoint = path[len(self.server.prefix) :] if path.startswith(self.server.prefix) else path
-        with state.lock:
-            state.received.append(
-                ReceivedRequest("POST", endpoint, query, form, {k.lower(): v for k, v in self.headers.items()}, time.time())
-            )
-            state.in_flight += 1
-            state.max_in_flight = max(state.max_in_flight, state.in_flight)
-            state.in_flight_changed.notify_all()
-        try:
-            self._answer(endpoint, form)
-        finally:
-            with state.lock:
-                state.in_flight -= 1
+        self._answer(endpoint, form)
 
     def _answer(self, endpoint: str, form: dict[str, str]) -> None:
         state = self.server.state
-        fault = state.take_fault(endpoint)
-        if fault and fault.stall_until_in_flight:
-            with state.in_flight_changed:
-                state.in_flight_changed.wait_for(
-                    lambda: state.in_flight >= fault.stall_until_in_flight, timeout=fault.stall_seconds
-                )
-        elif fault and fault.stall_seconds:
-            time.sleep(fault.stall_seconds)
-        if fault and fault.reset:
-            self.close_connection = True
-            self.connection.shutdown(2)
-            return
-        if fault and fault.stream_bytes:
-            return self._stream(fault)
-        if fault and fault.body is not None:
-            return self._send(fault.http_status, fault.body, fault.headers.get("Content-Type", "application/octet-stream"), fault)
-        if fault and fault.http_status != 200:
-            return self._send(fault.http_status, b"<html>Service Unavailable</html>", "text/html", fault)
         service, _, method = endpoint.partition("/")
-        if fault and fault.status_code is not None and fault.status_code != 22:
-            return self._json(envelope(service, method, fault.status_code, form, fault.status_content))
         username, password = self.headers.get("username", ""), self.headers.get("password", "")
         is_token = username in state.tokens and password == ""
         is_user = state.users.get(username) == password and password != ""
@@ -395,19 +274,17 @@ class GenesisHandler(BaseHTTPRequestHandler):
         if not (is_token or is_user):
             return self._json(envelope(service, method, 12, form))
         if endpoint == "data/tablefile":
-            return self._tablefile(form, is_token, fault)
+            return self._tablefile(form, is_token)
         if endpoint == "catalogue/results":
             return self._results(form)
         if endpoint == "metadata/table":
             return self._metadata_table(form)
         if endpoint == "data/resultfile":
-            return self._resultfile(form, fault)
+            return self._resultfile(form)
         return self._json(envelope(service, method, 104, form))
 
-    def _tablefile(self, form: dict[str, str], is_token: bool, fault: Fault | None) -> None:
+    def _tablefile(self, form: dict[str, str], is_token: bool) -> None:
         state = self.server.state
-        if fault and fault.status_code == 22 and form.get("stand"):
-            return self._json(envelope("data", "tablefile", 22, form))
         rows = select(state, form)
         if rows is None:
             return self._json(envelope("data", "tablefile", 90, form))
@@ -426,13 +303,8 @@ class GenesisHandler(BaseHTTPRequestHandler):
                 state.jobs[name] = Job(name, dict(form), state.job_polls)
             text = f"Der Bearbeitungsauftrag wurde erstellt. Die Tabelle kann in Kürze als Ergebnis mit folgendem Namen abgerufen werden: {name}"
             return self._json(envelope("data", "tablefile", 99, form, text))
-        self._zip(
-            form["name"],
-            rows,
-            form.get("language", "de"),
-            f"{form['name']}_{int(time.time() * 1000)}_{form.get('language', 'de')}_flat",
-            fault,
-        )
+        language = form.get("language", "de")
+        self._zip(form["name"], rows, language, f"{form['name']}_{int(time.time() * 1000)}_{language}_flat")
 
     def _metadata_table(self, form: dict[str, str]) -> None:
         """The table's structure in the shape of the recorded answers (51000-0010): variables nested
@@ -488,68 +360,47 @@ class GenesisHandler(BaseHTTPRequestHandler):
         item = {"Code": job.name, "Content": job.form["name"], "Values": str(len(select(state, job.form) or []))}
         return self._json(envelope("catalogue", "results", 0, form, "erfolgreich", List=[item]))
 
-    def _resultfile(self, form: dict[str, str], fault: Fault | None) -> None:
+    def _resultfile(self, form: dict[str, str]) -> None:
         state = self.server.state
         job = state.jobs.get(form.get("name", ""))
         if job is None or job.polls_left > 0:
             return self._json(envelope("data", "resultfile", 104, form))
         rows = select(state, job.form) or []
-        self._zip(job.form["name"], rows, job.form.get("language", "de"), f"{job.name}_flat", fault)
+        self._zip(job.form["name"], rows, job.form.get("language", "de"), f"{job.name}_flat")
 
-    def _zip(self, table: str, rows: list[Observation], language: str, stem: str, fault: Fault | None) -> None:
+    def _zip(self, table: str, rows: list[Observation], language: str, stem: str) -> None:
+        body = self._flat_file_zip(table, rows, language, stem)
+        self._send(200, body, "application/zip", {"Content-Disposition": f"attachment; filename={stem}.zip"})
+
+    def _flat_file_zip(self, table: str, rows: list[Observation], language: str, stem: str) -> bytes:
+        """What GENESIS sends for format=ffcsv: a ZIP holding one `<stem>.csv`, UTF-8 with BOM."""
         text = flat_file(self.server.state, table, rows, language)
-        if fault and fault.csv_transform:
-            text = fault.csv_transform(text)
-        data = text.encode(fault.encoding if fault else "utf-8-sig", errors="replace")
-        members = fault.zip_members if fault and fault.zip_members is not None else [(f"{stem}.csv", data)]
-        body = zip_bytes(members)
-        if fault and fault.truncate_zip:
-            body = body[: len(body) // 2]
-        self._send(200, body, "application/zip", fault, {"Content-Disposition": f"attachment; filename={stem}.zip"})
-
-    def _stream(self, fault: Fault) -> None:
-        self.send_response(fault.http_status)
-        self.send_header("Content-Type", fault.headers.get("Content-Type", "application/octet-stream"))
-        self.send_header("Content-Length", str(fault.stream_bytes))
-        for key, value in fault.headers.items():
-            if key != "Content-Type":
-                self.send_header(key, value)
-        self.end_headers()
-        try:
-            for chunk in generated_body(fault.stream_bytes, fault.stream_head):
-                self.wfile.write(chunk)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up: nothing to answer
-            self.close_connection = True
+        return zip_bytes([(f"{stem}.csv", text.encode("utf-8-sig"))])
 
     def _json(self, body: bytes) -> None:
         self._send(200, body, "application/json;charset=UTF-8")
 
-    def _send(
-        self, status: int, body: bytes, content_type: str, fault: Fault | None = None, headers: dict[str, str] | None = None
-    ) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self._send_head(status, content_type, len(body), headers or {})
+        self.wfile.write(body)
+
+    def _send_head(self, status: int, content_type: str, length: int, headers: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in {**(headers or {}), **(fault.headers if fault else {})}.items():
-            if key != "Content-Type":
-                self.send_header(key, value)
+        self.send_header("Content-Length", str(length))
+        for key, value in headers.items():
+            self.send_header(key, value)
         self.end_headers()
-        if fault and fault.stall_mid_body_seconds:
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            time.sleep(fault.stall_mid_body_seconds)
-            self.wfile.write(body[len(body) // 2 :])
-        else:
-            self.wfile.write(body)
 
 
 class GenesisServer(ThreadingHTTPServer):
     daemon_threads = True
     prefix = "/genesisWS/rest/2020/"
+    handler_class: type[GenesisHandler] = GenesisHandler
 
     def __init__(self, state: GenesisState, port: int = 0) -> None:
         self.state = state
-        super().__init__(("127.0.0.1", port), GenesisHandler)
+        super().__init__(("127.0.0.1", port), self.handler_class)
         self._thread: threading.Thread | None = None
 
     @property
@@ -558,7 +409,7 @@ class GenesisServer(ThreadingHTTPServer):
 
     def start(self) -> "GenesisServer":
         self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-genesis", daemon=True
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="genesis-server", daemon=True
         )
         self._thread.start()
         return self

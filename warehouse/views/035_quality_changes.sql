@@ -2,12 +2,7 @@
 -- p (provisional) -> e (final): visible here, but not a revision (revisions) and never an alert.
 CREATE OR REPLACE VIEW quality_changes AS
 SELECT
-    table_code,
-    country_code,
-    goods_code,
-    flow,
-    measure,
-    month,
+    table_code, country_code, goods_code, flow, measure, month,  -- the value's key
     new_value AS value,
     new_symbol AS symbol,
     new_unit AS unit,
