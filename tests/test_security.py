@@ -156,17 +156,24 @@ def exportwatch(
 # `exportwatch demo` with a spy on its own local server: which usernames did that server see?
 DEMO_WITH_SPY = r"""
 import hashlib, os, sys
+sys.path.insert(0, REPOSITORY)  # tests.fake_genesis: the demo server with a log of what it received
 import flows.demo.run as demo_run
+from tests.fake_genesis import ScriptedGenesisServer, ScriptedGenesisState
 
 user_token = os.environ.get("GENESIS_TOKEN", "")
 states = []
 original = demo_run.demo_state
 
 def spied_state():
-    states.append(original())
-    return states[-1]
+    state = original()
+    spied = ScriptedGenesisState(tokens=state.tokens, users=state.users, value_limit=state.value_limit, job_polls=state.job_polls)
+    for name in ("tables", "updated", "variable_order", "goods_variables"):
+        setattr(spied, name, getattr(state, name))
+    states.append(spied)
+    return spied
 
 demo_run.demo_state = spied_state
+demo_run.GenesisServer = ScriptedGenesisServer
 from flows.cli import app
 try:
     app(args=["demo"], prog_name="exportwatch")
@@ -174,7 +181,7 @@ finally:
     received = [r for s in states for r in s.received]
     leaked = any(user_token and (user_token in r.headers.get("username", "") or user_token in r.headers.get("password", "") or user_token in r.query or user_token in str(r.form)) for r in received)
     print(f"demo server: {len(received)} request(s), user's token seen: {leaked}", flush=True)
-"""
+""".replace("REPOSITORY", repr(str(Path(__file__).resolve().parents[1])))
 
 CONFIG = (
     FAST_CONFIG
