@@ -267,28 +267,34 @@ def test_a_stop_ends_the_wait_for_a_request_slot():
     assert [type(e) for e in raised] == [shutdown.Stopped]
 
 
+def waiting_for(slot) -> tuple[threading.Thread, list[BaseException]]:
+    """A thread that has started to enter the request slot `slot`, and what it raises (collected)."""
+    raised: list[BaseException] = []
+    entered = threading.Event()
+
+    def enter() -> None:
+        try:
+            entered.set()
+            with slot():
+                pass
+        except BaseException as error:
+            raised.append(error)
+
+    thread = threading.Thread(target=enter)
+    thread.start()
+    entered.wait()
+    return thread, raised
+
+
 @pytest.mark.slow
 def test_a_stop_ends_the_wait_for_a_slot_of_the_global_limit(prefect_harness):
     from flows.orchestration.request_slots import SLOT_POLL_SECONDS, prefect_request_slot, set_request_limit
 
     set_request_limit(1, name="test-stop-slots")
     holder, waiter = prefect_request_slot(3, name="test-stop-slots"), prefect_request_slot(3, name="test-stop-slots")
-    raised: list[BaseException] = []
-    entered = threading.Event()
-
-    def wait_for_the_slot() -> None:
-        try:
-            entered.set()
-            with waiter():
-                pass
-        except BaseException as error:
-            raised.append(error)
-
     try:
         with holder():  # the only slot of the limit, held as another process would
-            thread = threading.Thread(target=wait_for_the_slot)
-            thread.start()
-            entered.wait()
+            thread, raised = waiting_for(waiter)
             time.sleep(SLOT_POLL_SECONDS + 0.5)  # waiting at the Prefect API now
             stopped_at = time.monotonic()
             shutdown.request_stop()
@@ -314,21 +320,8 @@ def test_closing_the_slots_of_an_ended_run_ends_the_wait_for_a_slot(prefect_harn
 
     set_request_limit(1, name="test-close-slots")
     holder, run = prefect_request_slot(3, name="test-close-slots"), prefect_request_slot(3, name="test-close-slots")
-    raised: list[BaseException] = []
-    entered = threading.Event()
-
-    def wait_for_the_slot() -> None:
-        try:
-            entered.set()
-            with run():
-                pass
-        except BaseException as error:
-            raised.append(error)
-
     with holder():  # the only slot of the limit, held as another process would
-        thread = threading.Thread(target=wait_for_the_slot)
-        thread.start()
-        entered.wait()
+        thread, raised = waiting_for(run)
         time.sleep(SLOT_POLL_SECONDS + 0.5)  # waiting at the Prefect API now
         closed_at = time.monotonic()
         run.close()
