@@ -7,6 +7,8 @@ still answers "did the job run, and why did it fail?"."""
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,24 +75,27 @@ def record_unrecorded_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -
     return added
 
 
+@contextmanager
+def run_log_transaction(con: duckdb.DuckDBPyConnection, settings: Settings) -> Iterator[None]:
+    """One transaction that writes the run log: the caller's rows, then the kept runs; the file
+    of kept runs goes once that has committed."""
+    con.begin()
+    yield
+    record_unrecorded_runs(con, settings)
+    con.commit()
+    unrecorded_runs_file(settings).unlink(missing_ok=True)
+
+
 def add_unrecorded_runs(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """After a load: the kept runs in a transaction of their own (the load has committed)."""
     if not unrecorded_runs_file(settings).is_file():
         return
     try:
-        con.begin()
-        record_unrecorded_runs(con, settings)
-        con.commit()
+        with run_log_transaction(con, settings):
+            pass
     except duckdb.Error as error:
         con.rollback()
         log.warning("the load committed, but the runs kept for the run log could not be added yet: %s", error)
-        return
-    forget_unrecorded_runs(settings)
-
-
-def forget_unrecorded_runs(settings: Settings) -> None:
-    """After the transaction that recorded them has committed."""
-    unrecorded_runs_file(settings).unlink(missing_ok=True)
 
 
 def record_unchanged(settings: Settings, *, run_id: str, started_at: datetime, requests: int) -> None:
@@ -104,11 +109,8 @@ def record_unchanged(settings: Settings, *, run_id: str, started_at: datetime, r
             lock_timeout=settings.warehouse.lock_timeout_seconds,
             memory_limit=settings.warehouse.memory_limit,
         ) as con:
-            con.begin()
-            record_run(con, run_id, started_at, now, "unchanged", requests, 0, 0, None)
-            record_unrecorded_runs(con, settings)
-            con.commit()
-        forget_unrecorded_runs(settings)
+            with run_log_transaction(con, settings):
+                record_run(con, run_id, started_at, now, "unchanged", requests, 0, 0, None)
     except (duckdb.Error, WarehouseError, OSError) as logging_error:
         log.warning("GENESIS had nothing newer, but the run could not be recorded in the warehouse yet: %s", logging_error)
         keep_unrecorded_run(settings, UnrecordedRun(run_id, started_at, now, "unchanged", requests, None))
@@ -125,21 +127,17 @@ def record_failure(settings: Settings, *, run_id: str, started_at: datetime, req
     )
     try:
         with open_warehouse(settings.warehouse.location, lock_timeout=lock_timeout) as con:
-            con.begin()
-            record_run(con, run_id, started_at, now, "failed", requests, 0, 0, str(error))
-            if isinstance(error, ValidationFailed):
-                sha = Path(error.archived or "").stem
-                record_quality_issues(
-                    con,
-                    detected_at=now,
-                    run_id=run_id,
-                    table_code=error.table or "",
-                    sha256=sha,
-                    failure_cases=error.failure_cases,
-                )
-            record_unrecorded_runs(con, settings)
-            con.commit()
-        forget_unrecorded_runs(settings)
+            with run_log_transaction(con, settings):
+                record_run(con, run_id, started_at, now, "failed", requests, 0, 0, str(error))
+                if isinstance(error, ValidationFailed):
+                    record_quality_issues(
+                        con,
+                        detected_at=now,
+                        run_id=run_id,
+                        table_code=error.table or "",
+                        sha256=Path(error.archived or "").stem,
+                        failure_cases=error.failure_cases,
+                    )
     except Exception as logging_error:  # the original error matters more than its bookkeeping
         log.error("could not record the failed run in the warehouse yet (the next run will): %s", logging_error)
         keep_unrecorded_run(settings, UnrecordedRun(run_id, started_at, now, "failed", requests, str(error)))
