@@ -4,6 +4,7 @@ the values computed here from what the server served."""
 
 import base64
 import hashlib
+import os
 import re
 import struct
 import subprocess
@@ -203,6 +204,21 @@ def test_the_report_writes_a_self_contained_page_and_charts_of_the_expected_size
         label, meaning = part.split(": ")
         assert f"{label.lower()}: " in caption and meaning.split()[0] in caption, (part, caption)
     assert "squares" not in caption  # the chart has circles and triangles only
+
+
+def test_the_report_files_are_readable_like_any_new_file(warehouse, tmp_path):
+    """Written under a temporary name (mode 0600) and renamed: they get the umask's mode, so a web
+    server or another user can read the report (they were private before)."""
+    umask = os.umask(0o022)
+    try:
+        build_report(warehouse, tmp_path / "report", "RU")
+    finally:
+        os.umask(umask)
+    assert {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "report").iterdir()} == {
+        "exports_ru.png": 0o644,
+        "index.html": 0o644,
+        "route_comparison.png": 0o644,
+    }
 
 
 def test_the_numbers_in_the_report_equal_the_served_values(warehouse, tmp_path):

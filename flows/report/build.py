@@ -259,7 +259,16 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+        # mkstemp makes the file private (0600); a report is for reading, by a browser or a web
+        # server, so it gets the mode any new file gets under the user's umask.
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    umask = os.umask(0o022)  # reading it means setting it: set it straight back
+    os.umask(umask)
+    return umask
