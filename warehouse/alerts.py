@@ -8,6 +8,7 @@ from decimal import Decimal
 import duckdb
 
 from schemas.alerts import NewAlert, SeriesMonth
+from warehouse.parameters import execute
 from warehouse.results import Rows, fetch_records, fetch_rows, first_row, scalar
 from warehouse.sql_files import read_sql
 
@@ -40,14 +41,14 @@ def priority_series(
 
 
 def active_kinds(con: duckdb.DuckDBPyConnection, rule: str, country_code: str, flow: str) -> dict[date, str]:
-    return dict(con.execute(read_sql("alerts/active"), {"rule": rule, "country_code": country_code, "flow": flow}).fetchall())
+    return dict(execute(con, read_sql("alerts/active"), {"rule": rule, "country_code": country_code, "flow": flow}).fetchall())
 
 
 def values_before_revision(
     con: duckdb.DuckDBPyConnection, country_code: str, measure: str, since: datetime | None
 ) -> dict[date, Decimal]:
     params = {"country_code": country_code, "measure": measure, "since": since or datetime.min}
-    return dict(con.execute(read_sql("alerts/revised_from"), params).fetchall())
+    return dict(execute(con, read_sql("alerts/revised_from"), params).fetchall())
 
 
 def rule_state(con: duckdb.DuckDBPyConnection, rule: str) -> tuple[str, datetime | None] | None:
@@ -71,12 +72,14 @@ def save_evaluation(
     next_id = scalar(con, "SELECT coalesce(max(alert_id), 0) + 1 FROM alerts")
     ids = []
     for alert in alerts:
-        con.execute(read_sql("alerts/insert_alert"), {"alert_id": next_id, **asdict(alert), "raised_at": raised_at})
+        execute(con, read_sql("alerts/insert_alert"), {"alert_id": next_id, **asdict(alert), "raised_at": raised_at})
         ids.append(next_id)
         next_id += 1
-    con.execute("DELETE FROM alert_rules WHERE rule = ?", [rule])
-    con.execute(
-        "INSERT INTO alert_rules (rule, fingerprint, evaluated_through) VALUES (?, ?, ?)", [rule, fingerprint, evaluated_through]
+    execute(con, "DELETE FROM alert_rules WHERE rule = ?", [rule])
+    execute(
+        con,
+        "INSERT INTO alert_rules (rule, fingerprint, evaluated_through) VALUES (?, ?, ?)",
+        [rule, fingerprint, evaluated_through],
     )
     return ids
 
@@ -96,12 +99,12 @@ def claim_delivery(con: duckdb.DuckDBPyConnection, alert_ids: list[int], now: da
     )
     if free < len(alert_ids):
         return False
-    con.execute("UPDATE alerts SET delivery_claimed_until = ? WHERE list_contains(?, alert_id)", [until, alert_ids])
+    execute(con, "UPDATE alerts SET delivery_claimed_until = ? WHERE list_contains(?, alert_id)", [until, alert_ids])
     return True
 
 
 def delivered_channels(con: duckdb.DuckDBPyConnection, alert_id: int) -> set[str]:
-    return {r[0] for r in con.execute("SELECT channel FROM alert_deliveries WHERE alert_id = ?", [alert_id]).fetchall()}
+    return {r[0] for r in execute(con, "SELECT channel FROM alert_deliveries WHERE alert_id = ?", [alert_id]).fetchall()}
 
 
 def record_delivery(
@@ -115,10 +118,11 @@ def record_delivery(
     """After delivering these alerts: the channels that took them, and the outcome; the claim ends."""
     for alert_id in alert_ids:
         for channel, at in delivered.items():
-            con.execute(
-                "INSERT INTO alert_deliveries (alert_id, channel, delivered_at) VALUES (?, ?, ?)", [alert_id, channel, at]
+            execute(
+                con, "INSERT INTO alert_deliveries (alert_id, channel, delivered_at) VALUES (?, ?, ?)", [alert_id, channel, at]
             )
-        con.execute(
+        execute(
+            con,
             "UPDATE alerts SET attempts = attempts + ?, delivered_at = ?, last_error = ?, delivery_claimed_until = NULL WHERE alert_id = ?",
             [tries, all_delivered_at, error, alert_id],
         )

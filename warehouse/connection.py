@@ -18,6 +18,7 @@ from warehouse.extensions import load_extension
 from warehouse.file_lock import exclusive_file_lock
 from warehouse.location import CATALOGS, WarehouseLocation, redact
 from warehouse.migrate import migrate
+from warehouse.parameters import set_option
 from warehouse.results import scalar
 from warehouse.sql_files import literal
 
@@ -150,7 +151,7 @@ def forbid_outside_access(con: duckdb.DuckDBPyConnection, location: WarehouseLoc
     folder is the one allowed directory; its catalog is attached read-only)."""
     if location.is_lake:
         data_path = scalar(con, f"SELECT value FROM ducklake_options('{LAKE_ALIAS}') WHERE option_name = 'data_path'")
-        con.execute("SET allowed_directories = [?]", [data_path])
+        set_option(con, "allowed_directories", [data_path])
     # No extension loads from here on: a query could otherwise autoload one that reaches further.
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")

@@ -10,6 +10,7 @@ import duckdb
 from warehouse.connection import attach_clause, load_lake_extensions, open_warehouse
 from warehouse.errors import WarehouseError
 from warehouse.location import WarehouseLocation
+from warehouse.parameters import execute
 from warehouse.results import first_row, scalar
 from warehouse.sql_files import SqlText, identifier, identifiers, render_sql
 from warehouse.transactions import in_transaction
@@ -48,7 +49,8 @@ def copy_warehouse(source: WarehouseLocation, target: WarehouseLocation, *, memo
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         row[0]
-        for row in con.execute(
+        for row in execute(
+            con,
             "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' ORDER BY table_name",
             [SOURCE],
         ).fetchall()
@@ -81,7 +83,8 @@ def _verify(con: duckdb.DuckDBPyConnection, table: str) -> CopiedTable:
     name = identifier(table)
     columns = identifiers(
         r[0]
-        for r in con.execute(
+        for r in execute(
+            con,
             "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? ORDER BY column_index",
             [SOURCE, table],
         ).fetchall()

@@ -9,8 +9,9 @@ import duckdb
 
 from warehouse.batch import Batch, FetchRecord
 from warehouse.errors import WarehouseError
+from warehouse.parameters import execute, execute_many, value_literal
 from warehouse.results import first_row, scalar
-from warehouse.sql_files import read_sql, sql_names
+from warehouse.sql_files import read_sql, render_sql, sql_names
 from warehouse.transactions import in_transaction
 
 
@@ -36,7 +37,7 @@ def load(
     requests: int,
 ) -> LoadResult:
     def merge() -> tuple[int, int, int]:
-        con.execute("UPDATE load_serial SET loads = loads + 1, last_load_at = ?", [load_ts])
+        execute(con, "UPDATE load_serial SET loads = loads + 1, last_load_at = ?", [load_ts])
         new_batches = _register_raw_responses(con, batches, load_ts)
         inserted, closed = _merge_observations(con, new_batches, load_ts)
         _remember_fetches(con, fetches)
@@ -58,7 +59,8 @@ def _register_raw_responses(con: duckdb.DuckDBPyConnection, batches: list[Batch]
         seen = first_row(con, "SELECT 1 FROM raw_responses WHERE sha256 = ? AND request_key = ?", [raw.sha256, raw.request_key])
         if seen:
             continue
-        con.execute(
+        execute(
+            con,
             read_sql("load/insert_raw_response"),
             {
                 "raw_response_id": next_id,
@@ -91,15 +93,17 @@ def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int,
         months = {"table_code": batch.raw.table_code, "path": source["path"]}
         if not scalar(con, read_sql("load/has_current_values_in_months"), months):
             return int(scalar(con, read_sql("load/insert_batch"), {**source, "load_ts": load_ts})), 0
-        con.execute(read_sql("load/stage_single_batch"), source)
+        con.execute(
+            render_sql("load/stage_single_batch", raw_response_id=value_literal(raw_id), path=value_literal(source["path"]))
+        )
     else:
         parts = " UNION ALL ".join(
-            "SELECT *, ?::BIGINT AS raw_response_id, ?::TIMESTAMP AS fetched_at FROM read_parquet(?)" for _ in batches
+            f"SELECT *, CAST({value_literal(raw_id)} AS BIGINT) AS raw_response_id, "
+            f"CAST({value_literal(batch.raw.fetched_at)} AS TIMESTAMP) AS fetched_at "
+            f"FROM read_parquet({value_literal(str(batch.observations))})"
+            for raw_id, batch in batches
         )
-        params: list[object] = []
-        for raw_id, batch in batches:
-            params += [raw_id, batch.raw.fetched_at, str(batch.observations)]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}", params)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE batch_observations AS {parts}")
         con.execute(read_sql("load/stage_observations"))
         con.execute("DROP TABLE batch_observations")
     if scalar(con, read_sql("load/has_current_values")):
@@ -113,8 +117,9 @@ def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int,
 
 def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]) -> None:
     for fetch in fetches:
-        con.execute("DELETE FROM fetch_state WHERE request_key = ?", [fetch.request_key])
-        con.execute(
+        execute(con, "DELETE FROM fetch_state WHERE request_key = ?", [fetch.request_key])
+        execute(
+            con,
             read_sql("load/insert_fetch_state"),
             {
                 "request_key": fetch.request_key,
@@ -129,7 +134,7 @@ def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]
 def _run_data_checks(con: duckdb.DuckDBPyConnection, load_ts: datetime) -> None:
     """The data tests of warehouse/checks, on what the load at load_ts wrote."""
     for name in sql_names("checks"):
-        violations = con.execute(read_sql(name), {"load_ts": load_ts}).fetchmany(5)
+        violations = execute(con, read_sql(name), {"load_ts": load_ts}).fetchmany(5)
         if violations:
             raise DataCheckError(f"Data test {name}.sql failed after merging; nothing was loaded. First rows: {violations}")
 
@@ -145,7 +150,8 @@ def record_run(
     rows_closed: int,
     error: str | None,
 ) -> None:
-    con.execute(
+    execute(
+        con,
         read_sql("load/insert_update_run"),
         {
             "run_id": run_id,
@@ -175,4 +181,4 @@ def record_quality_issues(
     columns = ("schema_name", "check_name", "column_name", "failure_case", "row_index")
     rows = [batch | {column: case[column] for column in columns} for case in failure_cases]
     if rows:
-        con.executemany(read_sql("load/insert_quality_issues"), rows)
+        execute_many(con, read_sql("load/insert_quality_issues"), rows)

@@ -5,6 +5,7 @@ import re
 
 import duckdb
 
+from warehouse.parameters import execute
 from warehouse.results import scalar
 from warehouse.sql_files import read_sql, seed_hash, seed_path, sql_names
 from warehouse.transactions import in_transaction
@@ -36,14 +37,14 @@ def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
     applied = [name for name in sql_names("migrations") if name not in done]
     for name in applied:
         con.execute(read_sql(name))
-        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+        execute(con, "INSERT INTO schema_migrations (name) VALUES (?)", [name])
     if "migrations/003_countries" in applied:
         _seed_countries(con)
     # The priority goods list is data: a new version of its seed file replaces the table's rows.
     seed_version = "seeds/priority_goods@" + seed_hash("priority_goods.csv")
     if seed_version not in done:
         _seed_priority_goods(con)
-        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [seed_version])
+        execute(con, "INSERT INTO schema_migrations (name) VALUES (?)", [seed_version])
         applied.append(seed_version)
     # Views are recreated only when their SQL changed: on a DuckLake every DDL is a new snapshot
     # that would conflict with a concurrent writer's.
@@ -54,13 +55,14 @@ def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
             for statement in duckdb.extract_statements(read_sql(name)):
                 if not (lake and _LAKE_UNSUPPORTED.match(statement.query)):
                     con.execute(statement.query)
-        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [version])
+        execute(con, "INSERT INTO schema_migrations (name) VALUES (?)", [version])
         applied.append(version)
     return applied
 
 
 def _seed_countries(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
+    execute(
+        con,
         "INSERT INTO countries (country_code, name_de, name_en, iso2) SELECT country_code, name_de, name_en, nullif(iso2, '') "
         "FROM read_csv(?, header = true, all_varchar = true)",
         [seed_path("countries.csv")],
@@ -69,7 +71,8 @@ def _seed_countries(con: duckdb.DuckDBPyConnection) -> None:
 
 def _seed_priority_goods(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM priority_goods")
-    con.execute(
+    execute(
+        con,
         "INSERT INTO priority_goods (hs6, tier, description, list_version, exists_since, source) "
         "SELECT hs6, tier, description, list_version, CAST(nullif(exists_since, '') AS DATE), source "
         "FROM read_csv(?, header = true, all_varchar = true)",

@@ -6,6 +6,7 @@ from datetime import date, datetime
 import duckdb
 
 from warehouse.batch import Content
+from warehouse.parameters import execute
 from warehouse.results import Rows, fetch_rows
 from warehouse.sql_files import read_sql
 
@@ -52,13 +53,13 @@ def loaded_responses(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> set[
     """(sha256, request_key) of the given bodies that are already in the raw layer."""
     if not sha256s:
         return set()
-    return set(con.execute("SELECT sha256, request_key FROM raw_responses WHERE list_contains(?, sha256)", [sha256s]).fetchall())
+    return set(execute(con, "SELECT sha256, request_key FROM raw_responses WHERE list_contains(?, sha256)", [sha256s]).fetchall())
 
 
 def loaded_contents(con: duckdb.DuckDBPyConnection, request_keys: list[str]) -> dict[str, list[Content]]:
     """The flat file contents loaded for each of the request keys (where they were kept)."""
     found: dict[str, list[Content]] = {}
-    for key, sha256, crc32, size_bytes in con.execute(read_sql("queries/loaded_contents"), {"keys": request_keys}).fetchall():
+    for key, sha256, crc32, size_bytes in execute(con, read_sql("queries/loaded_contents"), {"keys": request_keys}).fetchall():
         found.setdefault(key, []).append(Content(sha256, crc32, size_bytes))
     return found
 

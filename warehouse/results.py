@@ -7,6 +7,8 @@ from typing import Any, NamedTuple
 
 import duckdb
 
+from warehouse.parameters import execute
+
 
 class Rows(NamedTuple):
     """A result's column names and rows; unpacks as (columns, rows)."""
@@ -20,17 +22,17 @@ class Rows(NamedTuple):
 
 
 def first_row(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> tuple | None:
-    rows = con.execute(sql, parameters).fetchall()
+    rows = execute(con, sql, parameters).fetchall()
     return rows[0] if rows else None
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> Any:
     """The first column of the first row (of a query that returns one, such as an aggregate)."""
-    return con.execute(sql, parameters).fetchall()[0][0]
+    return execute(con, sql, parameters).fetchall()[0][0]
 
 
 def fetch_rows(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> Rows:
-    relation = con.execute(sql, parameters)
+    relation = execute(con, sql, parameters)
     return Rows([d[0] for d in relation.description], relation.fetchall())
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from schemas.measures import MEASURES
+from warehouse.parameters import execute, set_option
 from warehouse.results import first_row, scalar
 from warehouse.sql_files import SqlText, identifier, identifiers, literal, read_sql, render_sql
 
@@ -20,8 +21,8 @@ def open_scratch(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     # less (measured 1M rows at a 200MB limit: 2.8-3.5 s on file, 5-6 s in memory).
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    con.execute("SET memory_limit = $limit", {"limit": memory_limit})
-    con.execute("SET temp_directory = $directory", {"directory": str(path) + ".tmp"})
+    set_option(con, "memory_limit", memory_limit)
+    set_option(con, "temp_directory", str(path) + ".tmp")
     return con
 
 
@@ -131,5 +132,5 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 def write_batch(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(read_sql("staging/batch"), {"path": str(path)})
+    execute(con, read_sql("staging/batch"), {"path": str(path)})
     return scalar(con, "SELECT count(*) FROM staged_flat_observations")
