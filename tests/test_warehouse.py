@@ -2,7 +2,7 @@
 
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +13,8 @@ from warehouse.batch import Batch, FetchRecord, RawResponse
 from warehouse.connection import WarehouseLockedError, connect, open_warehouse
 from warehouse.load import DataCheckError, load
 from warehouse.migrate import migrate
+from warehouse.parameters import execute
+from warehouse.sql_files import read_sql
 
 
 def make_batch(tmp_path, name: str, rows: list[tuple], fetched_at=datetime(2026, 11, 1, 8, 30)) -> Batch:
@@ -106,6 +108,31 @@ def test_a_load_that_breaks_a_data_test_is_rolled_back_and_names_the_test(tmp_pa
             run_load(con, [make_batch(tmp_path, "b", [revised])], datetime(2026, 11, 1, 9))
         after = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
     assert after == before
+
+
+def test_the_current_vintage_check_names_every_key_with_two_current_rows(tmp_path):
+    """warehouse/checks/one_current_vintage_per_key.sql: a key inserted twice by one load, and a key
+    inserted while an older row of it is still current, are found with their counts; keys that
+    differ only in one column, and an older key the load did not touch, are not."""
+    load_ts, before = datetime(2026, 11, 2, 9), datetime(2026, 11, 1, 9)
+    insert = "INSERT INTO observations VALUES ('51000-0004', ?, '', ?, ?, 'WERTA', 1, 'EUR', NULL, NULL, ?, NULL, 1)"
+    rows = [
+        ("STLAH075", "", "2022-03-01", load_ts),  # twice in this load
+        ("STLAH075", "", "2022-03-01", load_ts),
+        ("STLAH075", "", "2022-04-01", load_ts),  # still current from the load before
+        ("STLAH075", "", "2022-04-01", before),
+        ("STLAH075", "WA01", "2022-03-01", load_ts),  # differ in one column each: fine
+        ("STLAH076", "", "2022-03-01", load_ts),
+        ("STLAH075", "", "2022-05-01", before),  # not touched by this load
+        ("STLAH075", "", "2022-05-01", before),
+    ]
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        con.executemany(insert, rows)
+        found = execute(con, read_sql("checks/one_current_vintage_per_key"), {"load_ts": load_ts}).fetchall()
+    assert sorted(found) == [
+        ("51000-0004", "STLAH075", "", date(2022, 3, 1), "WERTA", 2),
+        ("51000-0004", "STLAH075", "", date(2022, 4, 1), "WERTA", 2),
+    ]
 
 
 def test_a_failing_load_rolls_back_everything(tmp_path):
