@@ -127,6 +127,25 @@ def test_generated_file_stages_exact_values(tmp_path):
     assert {r["month"].year for r in rows} == {2024}
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_values_of_every_length_stage_exactly(tmp_path, language):
+    """Up to 15 characters a value is parsed as DECIMAL(18, 3) (fast), beyond that as DECIMAL(38, 3):
+    both give the exact value, up to the 30 digits the contract allows."""
+    values = [
+        Decimal("999999999999999"),  # 15 characters: the fast way's widest
+        Decimal("12345678901.123"),  # 15 with decimals
+        Decimal("999999999999.999"),  # 16
+        Decimal("1234567890123456"),  # 16 digits: beyond DECIMAL(18, 3)'s 15
+        Decimal("123456789012345678901234567890"),  # 30 digits, the contract's most
+        Decimal("1234567890123456789012345.001"),  # 28 significant digits: the demo server keeps 28
+    ]
+    rows = [Observation(RU, 2024, month, "WERTA", value, "") for month, value in enumerate(values, start=1)]
+    count, staged = stage(tmp_path, write_csv(tmp_path, generated(language, rows=rows)), language)
+    assert count == len(values)
+    exact = [Decimal(f"{value}E3") for value in values]  # value * 1000 would round to 28 digits
+    assert [r["value"] for r in sorted(staged, key=lambda r: r["month"])] == exact
+
+
 def test_generated_english_file_stages_the_same_values(tmp_path):
     _, de = stage(tmp_path, write_csv(tmp_path, generated("de"), name="de.csv"), "de", "de")
     _, en = stage(tmp_path, write_csv(tmp_path, generated("en"), name="en.csv"), "en", "en")
