@@ -9,6 +9,7 @@ from pathlib import Path
 from flows.config import Settings
 from flows.errors import FlatFileError
 from flows.genesis.archive import ResponseArchive
+from flows.pipeline.exclusive_run import exclusive_run
 from flows.pipeline.flat_file import (
     CORRUPT_ZIP_ERRORS,
     MAX_ZIP_DIRECTORY_BYTES,
@@ -17,7 +18,6 @@ from flows.pipeline.flat_file import (
     zip_directory_bytes,
 )
 from flows.pipeline.load import UpdateReport, load_batches
-from flows.pipeline.run import exclusive_run
 from flows.pipeline.stage import already_loaded, stage_response
 
 TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")

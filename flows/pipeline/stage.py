@@ -6,18 +6,21 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows.config import Settings
 from flows.genesis.archive import ArchivedResponse
 from flows.genesis.request import TableRequest
 from flows.limits import DEFAULT_LIMITS, Limits
 from flows.pipeline.content import ContentDigest, loaded_content
-from flows.pipeline.fetch import FetchedRequest
 from flows.pipeline.flat_file import check_line_lengths, stage_flat_file
 from flows.pipeline.flat_zip import stage_flat_zip
 from warehouse import queries
 from warehouse.batch import Batch, Content, FetchRecord, RawResponse
 from warehouse.connection import open_warehouse
+
+if TYPE_CHECKING:  # not imported at run time: `exportwatch load` needs no GENESIS client (httpx)
+    from flows.pipeline.fetch import FetchedRequest
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ SMALL_RESPONSES_AT_ONCE = 2
 
 
 def stage_responses(
-    fetched: list[FetchedRequest],
+    fetched: "list[FetchedRequest]",
     staging_dir: Path,
     memory_limit: str = "700MB",
     skip: set[tuple[str, str]] = frozenset(),
