@@ -55,8 +55,7 @@ def connect(
     con = _open(_location(where), read_only, lock_timeout)
     if memory_limit:
         try:
-            # A literal, not a parameter: binding a Python value makes DuckDB import pandas (~1 s).
-            con.execute(f"SET memory_limit = {literal(memory_limit)}")
+            set_option(con, "memory_limit", memory_limit)
         except duckdb.Error:
             con.close()
             raise
