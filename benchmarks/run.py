@@ -330,6 +330,20 @@ def measure_fixed_cost(work: Path, repeats: int) -> tuple[float, list[float], fl
     return statistics.median(times), times, statistics.median(cpu)
 
 
+def measure_first_load(work: Path, rows: int, log) -> tuple[int, LoadRun]:
+    """One `exportwatch load` of a generated ZIP into a fresh warehouse, nothing else (--first-load-sizes)."""
+    label = size_label(rows)
+    log(f"[{label}] input (ZIP only)")
+    zip_path = ensure(work / "inputs" / f"51000-0012_{label}_de_flat.zip", lambda p: generate.write(p, rows, SEED))
+    warehouse = work / f"warehouse-{label}-first-load"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    log(f"[{label}] exportwatch load (first load only)")
+    try:
+        return rows, exportwatch_load(zip_path, warehouse)
+    finally:
+        shutil.rmtree(warehouse, ignore_errors=True)
+
+
 def exportwatch_chain(inputs: "Inputs", warehouse: Path, label: str, log) -> tuple[LoadRun, LoadRun, LoadRun, LoadRun]:
     """Load, re-load the same file, re-load the same data as other bytes, load the revision: one warehouse."""
     shutil.rmtree(warehouse, ignore_errors=True)
@@ -541,6 +555,24 @@ def fmt_int(value: int) -> str:
     return f"{value:,}"
 
 
+def first_load_table(results: list[SizeResult], first_loads: list[tuple[int, LoadRun]]) -> str:
+    """Peak RSS of every first load, the full sizes' and --first-load-sizes', by size."""
+    loads = sorted([(r.rows, r.load) for r in results] + first_loads, key=lambda pair: pair[0])
+    rows = [
+        [
+            size_label(n),
+            fmt_s(run.seconds),
+            fmt_s(run.cpu_s),
+            fmt_int(round(n / run.seconds)) if run.seconds and not run.error else "-",
+            f"{run.peak_mb:.0f}",
+            run.error[:60] or "ok",
+        ]
+        for n, run in loads
+    ]
+    headers = ["size", "load s", "CPU s", "rows/s", "peak MB", "outcome"]
+    return table(headers, rows, "First loads by size (peak RSS flat?), --first-load-sizes loaded only once each")
+
+
 def load_table(results: list[SizeResult]) -> str:
     headers = [
         "size",
@@ -716,7 +748,12 @@ BACKFILL_RATIO = 2.0  # backfill / ideal of its request waves
 
 
 def targets_table(
-    results: list[SizeResult], scenarios: dict | None, quick: bool, fixed_s: float = 0.0, fixed_cpu_s: float = 0.0
+    results: list[SizeResult],
+    scenarios: dict | None,
+    quick: bool,
+    fixed_s: float = 0.0,
+    fixed_cpu_s: float = 0.0,
+    first_loads: list[tuple[int, "LoadRun"]] = (),
 ) -> str:
     rows = []
     by_rows = {r.rows: r for r in results}
@@ -743,38 +780,39 @@ def targets_table(
             verdict(fixed_s, FIXED_COST_S, unit=" s"),
         ]
     )
-    if results:
-        largest = max(results, key=lambda r: r.rows)
-        note = "" if largest.rows >= 20_000_000 else " (20M not run)"
-        if largest.load.error:
+    loads = sorted([(r.rows, r.load) for r in results] + list(first_loads), key=lambda pair: pair[0])
+    if loads:
+        (largest_rows, largest), (smallest_rows, smallest) = loads[-1], loads[0]
+        note = "" if largest_rows >= 20_000_000 else " (20M not run)"
+        if largest.error:
             rows.append(
                 [
-                    f"peak RSS at {size_label(largest.rows)} (largest size run)",
+                    f"peak RSS at {size_label(largest_rows)} (largest size run)",
                     "<= 1024 MB",
-                    f"> {largest.load.peak_mb:.0f} MB",
-                    f"MISSED by > {largest.load.peak_mb / 1024:.1f}x: " + short(largest.load),
+                    f"> {largest.peak_mb:.0f} MB",
+                    f"MISSED by > {largest.peak_mb / 1024:.1f}x: " + short(largest),
                 ]
             )
         else:
             rows.append(
                 [
-                    f"peak RSS at {size_label(largest.rows)} (largest size run)",
+                    f"peak RSS at {size_label(largest_rows)} (largest size run)",
                     "<= 1024 MB",
-                    f"{largest.load.peak_mb:.0f} MB",
-                    verdict(largest.load.peak_mb, 1024, unit=" MB") + note,
+                    f"{largest.peak_mb:.0f} MB",
+                    verdict(largest.peak_mb, 1024, unit=" MB") + note,
                 ]
             )
-        smallest = min(results, key=lambda r: r.rows)
-        if largest is not smallest:
-            growth = largest.load.peak_mb / smallest.load.peak_mb
+        if largest_rows != smallest_rows:
+            growth = largest.peak_mb / smallest.peak_mb
             rows.append(
                 [
-                    f"peak RSS flat: {size_label(largest.rows)} / {size_label(smallest.rows)}",
+                    f"peak RSS flat: {size_label(largest_rows)} / {size_label(smallest_rows)}",
                     "<= 1.25",
-                    f"{'>' if largest.load.error else ''}{growth:.2f} ({smallest.load.peak_mb:.0f} -> {largest.load.peak_mb:.0f} MB)",
+                    f"{'>' if largest.error else ''}{growth:.2f} ({smallest.peak_mb:.0f} -> {largest.peak_mb:.0f} MB)",
                     verdict(growth, 1.25),
                 ]
             )
+    if results:
         five = by_rows.get(5_000_000) or (
             max((r for r in results if r.pandas_peak_mb), key=lambda r: r.rows, default=None) if quick else None
         )
@@ -903,6 +941,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SIZES",
         help="also time the phases of one more load at these sizes, e.g. 5M,20M (default: the largest size run)",
     )
+    parser.add_argument(
+        "--first-load-sizes",
+        default=None,
+        metavar="SIZES",
+        help="also load these sizes once each, e.g. 50M: the ZIP only, no bare CSV, baselines or re-loads "
+        "(shows peak RSS stays flat; about 4 min and 0.5 GB of disk per 50M rows)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument(
         "--memory-limit",
@@ -964,6 +1009,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # one size failing must not lose the others
             log(f"[{size_label(rows)}] failed: {error}")
             skipped.append(f"{size_label(rows)}: failed ({type(error).__name__}: {str(error)[:300]})")
+    first_loads = [
+        measure_first_load(work, parse_size(size), log) for size in (args.first_load_sizes or "").split(",") if size.strip()
+    ]
     fixed_s, fixed_runs, fixed_cpu_s = fixed_future.result()
     side.shutdown()
     for r in results:
@@ -1006,6 +1054,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  note: {note}")
         print()
         print(reload_table(results))
+    if first_loads:
+        print()
+        print(first_load_table(results, first_loads))
     if real:
         print()
         print(real_table(real))
@@ -1020,7 +1071,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Where the time goes: one more `exportwatch load` at {label}, phases timed in-process (benchmarks.profile_load)")
         print(format_profile(profile))
     print()
-    print(targets_table(results, scenarios, args.quick, fixed_s, fixed_cpu_s))
+    print(targets_table(results, scenarios, args.quick, fixed_s, fixed_cpu_s, first_loads))
     print()
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; total {time.perf_counter() - started:.0f} s")
     if args.json:
