@@ -199,3 +199,26 @@ def test_defined_names_sees_fields_methods_and_attributes_set_on_self(tmp_path):
         encoding="utf-8",
     )
     assert defined_names(source) == {"LIMIT", "Fault", "stall_seconds", "reset", "State", "add_fault", "faults", "take_fault"}
+
+
+def python_bound_parameters(path: Path) -> list[str]:
+    """Calls that hand DuckDB Python values for parameters: con.execute(sql, values), executemany, sql(params=)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("execute", "executemany", "sql", "query")
+        and (len(node.args) >= 2 or any(k.arg in ("params", "parameters") for k in node.keywords))
+    ]
+
+
+def test_values_reach_duckdb_only_through_warehouse_parameters():
+    """DuckDB's Python client imports pandas, numpy and pyarrow (0.3 s) the first time it converts a
+    value for a parameter; warehouse/parameters.py binds without that (warehouse/README.md)."""
+    shipped = [path for package in ("flows", "warehouse", "schemas") for path in python_files(package)]
+    found = [call for path in shipped if path.name != "parameters.py" for call in python_bound_parameters(path)]
+    assert found == []
+    assert python_bound_parameters(ROOT / "warehouse" / "parameters.py") == []  # it passes text only
+    assert python_bound_parameters(ROOT / "tests" / "test_parameters.py")  # the check sees such calls
