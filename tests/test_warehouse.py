@@ -86,6 +86,32 @@ def test_loading_the_same_response_twice_adds_nothing(tmp_path):
     assert (rows, raws) == (1, 1)
 
 
+def test_a_first_load_of_several_batches_keeps_each_rows_response_and_the_later_fetch_wins_a_shared_key(tmp_path):
+    """Disjoint batches go in straight from their files (warehouse/load.py, _all_new); batches that
+    share a key are compared, and the later fetch's value is the one loaded."""
+    april = ROW[:2] + ("2022-04-01",) + ROW[3:4] + (Decimal("2000"),) + ROW[5:]
+    later = ROW[:4] + (Decimal("1500"),) + ROW[5:]
+    sql = "SELECT month, value, raw_response_id, r.sha256 FROM observations JOIN raw_responses r USING (raw_response_id) ORDER BY ALL"
+    with open_warehouse(tmp_path / "disjoint.duckdb") as con:
+        result = run_load(con, [make_batch(tmp_path, "a", [ROW]), make_batch(tmp_path, "b", [april])], datetime(2026, 11, 2, 9))
+        disjoint = con.execute(sql).fetchall()
+    with open_warehouse(tmp_path / "shared.duckdb") as con:
+        early = make_batch(tmp_path, "c", [ROW, april], fetched_at=datetime(2026, 11, 1, 8))
+        late = make_batch(tmp_path, "d", [later], fetched_at=datetime(2026, 11, 1, 9))
+        shared_result = run_load(con, [late, early], datetime(2026, 11, 2, 9))
+        shared = con.execute(sql).fetchall()
+    assert (result.rows_inserted, result.rows_closed) == (2, 0)
+    assert [(m.isoformat(), v, sha) for m, v, _, sha in disjoint] == [
+        ("2022-03-01", Decimal("1000000"), "sha-a"),
+        ("2022-04-01", Decimal("2000"), "sha-b"),
+    ]
+    assert (shared_result.rows_inserted, shared_result.rows_closed) == (2, 0)
+    assert [(m.isoformat(), v, sha) for m, v, _, sha in shared] == [
+        ("2022-03-01", Decimal("1500"), "sha-d"),
+        ("2022-04-01", Decimal("2000"), "sha-c"),
+    ]
+
+
 def test_an_identical_value_from_a_new_response_writes_no_vintage_but_a_quality_change_does(tmp_path):
     with open_warehouse(tmp_path / "w.duckdb") as con:
         run_load(con, [make_batch(tmp_path, "a", [ROW])], datetime(2026, 11, 1, 9))

@@ -87,15 +87,16 @@ def _register_raw_responses(con: duckdb.DuckDBPyConnection, batches: list[Batch]
 def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int, Batch]], load_ts: datetime) -> tuple[int, int]:
     if not batches:
         return 0, 0
+    if _all_new(con, [batch for _, batch in batches]):
+        inserted = 0
+        for raw_id, batch in batches:
+            source = {"raw_response_id": raw_id, "path": str(batch.observations), "load_ts": load_ts}
+            inserted += int(scalar(con, read_sql("load/insert_batch"), source))
+        return inserted, 0
     if len(batches) == 1:
         raw_id, batch = batches[0]
-        source = {"raw_response_id": raw_id, "path": str(batch.observations)}
-        months = {"table_code": batch.raw.table_code, "path": source["path"]}
-        if not scalar(con, read_sql("load/has_current_values_in_months"), months):
-            return int(scalar(con, read_sql("load/insert_batch"), {**source, "load_ts": load_ts})), 0
-        con.execute(
-            render_sql("load/stage_single_batch", raw_response_id=value_literal(raw_id), path=value_literal(source["path"]))
-        )
+        path = str(batch.observations)
+        con.execute(render_sql("load/stage_single_batch", raw_response_id=value_literal(raw_id), path=value_literal(path)))
     else:
         parts = " UNION ALL ".join(
             f"SELECT *, CAST({value_literal(raw_id)} AS BIGINT) AS raw_response_id, "
@@ -113,6 +114,19 @@ def _merge_observations(con: duckdb.DuckDBPyConnection, batches: list[tuple[int,
         closed, inserted = 0, scalar(con, read_sql("load/insert_all"), {"load_ts": load_ts})
     con.execute("DROP TABLE staged_observations")
     return int(inserted), int(closed)
+
+
+def _all_new(con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> bool:
+    """True when every row of the batches opens a vintage: their table has no current value in
+    their months, and no key comes in two of them (where the later fetch would win). Then each
+    batch goes in straight from its Parquet file, without a staged copy or key lookups."""
+    tables = {batch.raw.table_code for batch in batches}
+    if len(tables) != 1:
+        return False
+    paths = [str(batch.observations) for batch in batches]
+    if scalar(con, read_sql("load/has_current_values_in_months"), {"table_code": tables.pop(), "paths": paths}):
+        return False
+    return len(paths) == 1 or not scalar(con, read_sql("load/keys_in_two_batches"), {"paths": paths})
 
 
 def _remember_fetches(con: duckdb.DuckDBPyConnection, fetches: list[FetchRecord]) -> None:
