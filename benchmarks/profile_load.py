@@ -119,13 +119,13 @@ def instrument() -> None:
     }
     names.update({read_sql(n): f"data check: {n.split('/')[-1]}" for n in sql_names("checks")})
 
-    original_store = ResponseArchive.store
+    original_store_file = ResponseArchive.store_file
 
-    def store(self, *args, **kwargs):
+    def store_file(self, *args, **kwargs):
         with phase("archive the file (copy + sha256)"):
-            return original_store(self, *args, **kwargs)
+            return original_store_file(self, *args, **kwargs)
 
-    ResponseArchive.store = store
+    ResponseArchive.store_file = store_file
     wrap(load_file_module, "already_loaded", lambda a, k: "already loaded? (warehouse read)")
     wrap(stage, "stage_flat_zip", lambda a, k: "stage a ZIP (unzip streamed into the read + validate + Parquet)")
     wrap(stage, "stage_flat_file", lambda a, k: "stage a CSV (parse + validate + Parquet)")

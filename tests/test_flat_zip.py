@@ -3,6 +3,7 @@ DuckDB's read): the same batch as from the unpacked CSV, the same limits, nothin
 the same data downloaded again in other bytes is recognised as loaded without staging it."""
 
 import hashlib
+import json
 import zipfile
 from pathlib import Path
 
@@ -89,3 +90,24 @@ def test_the_same_data_in_other_bytes_is_recognised_as_loaded(settings, flat_fil
     assert [(r.status, r.rows_inserted, r.rows_closed) for r in again] == [("unchanged", 0, 0)] * 2
     assert query(settings.warehouse.path, "SELECT count(*) FROM raw_responses") == [(1,)]
     assert query(settings.warehouse.path, "SELECT count(*) FROM observations") == [(first.rows_inserted,)]
+
+
+def test_a_loaded_file_is_archived_byte_for_byte_under_its_sha256_and_left_as_it_was(settings, flat_files):
+    """`exportwatch load` copies the file into the archive (ResponseArchive.store_file, a kernel copy)
+    and names it by the hash of what it archived; the manifest says so."""
+    csv_path = flat_files[0]
+    before = csv_path.read_bytes()
+    sha = hashlib.sha256(before).hexdigest()
+    load_file(settings, csv_path)
+    archived = settings.warehouse.archive_dir / sha[:2] / f"{sha}.csv"
+    assert archived.read_bytes() == before == csv_path.read_bytes()
+    manifest = (settings.warehouse.archive_dir / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    line = json.loads(manifest[-1])
+    assert (line["sha256"], line["size_bytes"], line["path"], line["endpoint"]) == (
+        sha,
+        len(before),
+        f"{sha[:2]}/{sha}.csv",
+        "manual/load",
+    )
+    assert not list((settings.warehouse.archive_dir / "incoming").iterdir())
+    assert query(settings.warehouse.path, "SELECT sha256, size_bytes FROM raw_responses") == [(sha, len(before))]

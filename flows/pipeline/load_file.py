@@ -60,15 +60,13 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
     request_key = hashlib.sha256(f"load:{table_code}".encode()).hexdigest()[:16]
     describe = f"exportwatch load {path.name} (table {table_code})"
     with exclusive_run(settings) as run:
-        with open(path, "rb") as source:
-            archived = ResponseArchive(settings.warehouse.archive_dir).store(
-                iter(lambda: source.read(1 << 20), b""),
-                endpoint="manual/load",
-                form=request,
-                http_status=200,
-                content_type="application/zip" if path.suffix.lower() == ".zip" else "text/csv",
-                fetched_at=run.started_at,
-            )
+        archived = ResponseArchive(settings.warehouse.archive_dir).store_file(
+            path,
+            endpoint="manual/load",
+            form=request,
+            content_type="application/zip" if path.suffix.lower() == ".zip" else "text/csv",
+            fetched_at=run.started_at,
+        )
         context = dict(table=table_code, request=describe, archived=str(archived.path))
         if archived.kind not in ("zip", "csv"):
             raise FlatFileError(
