@@ -819,6 +819,18 @@ def targets_table(
                     verdict(growth, 1.25),
                 ]
             )
+        if len(loads) > 2 and not largest.error and not loads[-2][1].error:
+            # Once DuckDB's memory limit binds, the peak should stop growing: the two largest sizes.
+            (next_rows, next_largest) = loads[-2]
+            bound = largest.peak_mb / next_largest.peak_mb
+            rows.append(
+                [
+                    f"  (bounded: {size_label(largest_rows)} / {size_label(next_rows)}, for reference)",
+                    "<= 1.25",
+                    f"{bound:.2f} ({next_largest.peak_mb:.0f} -> {largest.peak_mb:.0f} MB)",
+                    verdict(bound, 1.25),
+                ]
+            )
     if results:
         five = by_rows.get(5_000_000) or (
             max((r for r in results if r.pandas_peak_mb), key=lambda r: r.rows, default=None) if quick else None
