@@ -81,15 +81,10 @@ class ResponseArchive:
                     digest.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
-            sha = digest.hexdigest()
-            kind = sniff_kind(head, content_type)
-            relative, final = self._place(tmp_name, sha, kind)
+            return self._keep(tmp_name, digest.hexdigest(), size, head, endpoint, form, http_status, content_type, fetched_at)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
-        archived = ArchivedResponse(endpoint, dict(form), http_status, content_type, kind, sha, size, final, relative, fetched_at)
-        self._append_manifest(archived)
-        return archived
 
     def store_file(
         self, source: Path, *, endpoint: str, form: dict[str, str], content_type: str, fetched_at: datetime
@@ -106,14 +101,10 @@ class ResponseArchive:
                 copy.seek(0)
                 sha = hashlib.file_digest(copy, "sha256").hexdigest()
                 size = copy.seek(0, os.SEEK_END)
-            kind = sniff_kind(head, content_type)
-            relative, final = self._place(tmp_name, sha, kind)
+            return self._keep(tmp_name, sha, size, head, endpoint, form, 200, content_type, fetched_at)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
-        archived = ArchivedResponse(endpoint, dict(form), 200, content_type, kind, sha, size, final, relative, fetched_at)
-        self._append_manifest(archived)
-        return archived
 
     def _incoming(self) -> tuple[int, str]:
         """A new partial file in incoming/ (ours by its prefix: discard_partial may delete it)."""
@@ -121,13 +112,27 @@ class ResponseArchive:
         incoming.mkdir(parents=True, exist_ok=True)
         return tempfile.mkstemp(dir=incoming, prefix=PARTIAL_PREFIX, suffix=".part")
 
-    def _place(self, tmp_name: str, sha: str, kind: str) -> tuple[str, Path]:
-        """Move a finished body to its name, <sha[:2]>/<sha>.<kind>; (relative name, path)."""
+    def _keep(
+        self,
+        tmp_name: str,
+        sha: str,
+        size: int,
+        head: bytes,
+        endpoint: str,
+        form: dict[str, str],
+        http_status: int,
+        content_type: str,
+        fetched_at: datetime,
+    ) -> ArchivedResponse:
+        """A finished body moved to its name, <sha[:2]>/<sha>.<kind>, and its manifest line."""
+        kind = sniff_kind(head, content_type)
         relative = f"{sha[:2]}/{sha}{_KINDS[kind]}"
         final = self.root / relative
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp_name, final)
-        return relative, final
+        archived = ArchivedResponse(endpoint, dict(form), http_status, content_type, kind, sha, size, final, relative, fetched_at)
+        self._append_manifest(archived)
+        return archived
 
     def discard_partial(self, *, idle_seconds: float = PARTIAL_IDLE_SECONDS) -> None:
         """Bodies whose download was cut off by a killed process: not written to for idle_seconds.
