@@ -186,6 +186,11 @@ def exportwatch_load(path: Path, warehouse: Path, *, table: str | None = TABLE, 
 # -- inputs ----------------------------------------------------------------------------------------
 
 
+def parse_sizes(text: str) -> list[int]:
+    """An argparse type: "1M,3M" -> [1000000, 3000000], checked when the arguments are read."""
+    return [parse_size(part) for part in text.split(",") if part.strip()]
+
+
 def parse_size(text: str) -> int:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*", text)
     if not match:
@@ -913,7 +918,9 @@ def targets_table(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default=None, help="comma-separated row counts, e.g. 1M,3M,5M,20M (default) or 100k,300k")
+    parser.add_argument(
+        "--sizes", type=parse_sizes, default=None, help="comma-separated row counts, e.g. 1M,3M,5M,20M (default) or 100k,300k"
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -962,7 +969,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--first-load-sizes",
-        default=None,
+        type=parse_sizes,
+        default=[],
         metavar="SIZES",
         help="also load these sizes once each, e.g. 50M: the ZIP only, no bare CSV, baselines or re-loads "
         "(shows peak RSS stays flat; about 4 min and 0.5 GB of disk per 50M rows)",
@@ -974,7 +982,7 @@ def main(argv: list[str] | None = None) -> int:
         help="[warehouse] memory_limit for every exportwatch process (default: exportwatch's, 700MB)",
     )
     args = parser.parse_args(argv)
-    sizes = [parse_size(s) for s in (args.sizes or ("50k" if args.quick else "1M,3M,5M,20M")).split(",") if s.strip()]
+    sizes = args.sizes or parse_sizes("50k" if args.quick else "1M,3M,5M,20M")
     args.profile_rows = (
         ({max(sizes)} if args.profile == "largest" else {parse_size(p) for p in args.profile.split(",")})
         if args.profile
@@ -1028,9 +1036,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # one size failing must not lose the others
             log(f"[{size_label(rows)}] failed: {error}")
             skipped.append(f"{size_label(rows)}: failed ({type(error).__name__}: {str(error)[:300]})")
-    first_loads = [
-        measure_first_load(work, parse_size(size), log) for size in (args.first_load_sizes or "").split(",") if size.strip()
-    ]
+    first_loads = [measure_first_load(work, rows, log) for rows in args.first_load_sizes]
     fixed_s, fixed_runs, fixed_cpu_s = fixed_future.result()
     side.shutdown()
     for r in results:
