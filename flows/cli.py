@@ -21,6 +21,10 @@ from flows.orchestration.prefect_env import configure_prefect, send_pending_logs
 from flows.text_output import OutputFormat, write_rows
 
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
+INTERRUPTED = (
+    "interrupted: the run stopped; a load that had not committed left the warehouse as it was "
+    "(exportwatch status shows the last loads)."
+)
 BUG_REPORT = (
     "This is a bug in exportwatch, not in your data or configuration: please report it with the traceback above "
     "(exportwatch --version, the command, what you expected) to the project's issue tracker."
@@ -233,12 +237,7 @@ def run_flow(name: str, **parameters: Any) -> dict:
             with fetch_progress():
                 state = flow(**parameters, return_state=True)
     except KeyboardInterrupt:
-        print(
-            "interrupted: the run stopped; a load that had not committed left the warehouse as it was "
-            "(exportwatch status shows the last loads).",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(INTERRUPTED, file=sys.stderr, flush=True)
         sys.stdout.flush()
         # The lock is released, the warehouse closed and Prefect told by now; requests still in
         # flight in worker threads would hold the exit up to their HTTP timeout: do not wait for them.
@@ -317,7 +316,11 @@ def load(
     from flows.pipeline.load_file import load_file
 
     started = time.monotonic()
-    report = load_file(load_settings(config, db=db), path, table=table)
+    try:
+        report = load_file(load_settings(config, db=db), path, table=table)
+    except KeyboardInterrupt:  # the update lock and the scratch files are released on the way out
+        print(INTERRUPTED, file=sys.stderr, flush=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     seconds = round(time.monotonic() - started, 1)
     if format is SummaryFormat.json:
         import json

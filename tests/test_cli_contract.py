@@ -313,6 +313,37 @@ def test_ctrl_c_during_an_update_stops_within_seconds_and_leaves_nothing(tmp_pat
         assert query(db, "SELECT count(*) FROM observations") == [(0,)]
 
 
+@pytest.mark.slow
+def test_ctrl_c_during_a_load_stops_with_one_line_and_loads_nothing(tmp_path):
+    from benchmarks import generate
+
+    flat = generate.write(tmp_path / "51000-0012_flat.csv", 1_000_000)
+    db = tmp_path / "w.duckdb"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "load", "--db", str(db), str(flat)],
+        env={**__import__("os").environ, "EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR": str(tmp_path / "raw")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=heeding_ctrl_c,
+    )
+    staging = db.parent / (db.name + ".staging")
+    deadline = time.monotonic() + 120
+    while not staging.exists() and time.monotonic() < deadline:  # the run has begun: the lock is held
+        time.sleep(0.05)
+    time.sleep(0.3)
+    interrupted = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - interrupted <= 30  # seconds here; generous under a loaded CI machine
+    assert (process.returncode, stdout) == (130, ""), (stdout, stderr)
+    assert stderr.startswith("interrupted:") and len(stderr.strip().splitlines()) == 1, stderr
+    assert _lock_is_free(db)
+    assert not list((tmp_path / "raw" / "incoming").glob("*"))
+    if db.exists():
+        assert query(db, "SELECT count(*) FROM observations") == [(0,)]
+
+
 # A rule the fixture's RU series crosses (exports fall by two thirds from March 2022): the first
 # update raises alerts, so it goes on to send them once its load has committed.
 ALERTING_CONFIG = """
