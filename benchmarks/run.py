@@ -699,7 +699,7 @@ def real_table(real: dict) -> str:
 
 
 def scenario_table(s: dict) -> str:
-    headers = ["scenario", "requests", "bytes", "rows written", "wall s", "fetch s", "stage s", "load s"]
+    headers = ["scenario", "requests", "bytes", "rows written", "wall s", "fetch s", "stage s after", "load s"]
     names = [
         ("backfill", f"backfill since {s['since']}"),
         ("scheduled_after_backfill", "1st scheduled run after it"),
@@ -731,7 +731,8 @@ def scenario_table(s: dict) -> str:
         f"backfill: {b['requests']} requests, {fmt_s(b['seconds'])} s; ideal (its waves of at most 3 requests x latency) "
         f"{b['ideal_s']:.2f} s -> {b['seconds'] / b['ideal_s']:.1f} x ideal; fetch phase alone {fmt_s(b['fetch_s'])} s -> "
         f"{b['fetch_s'] / b['ideal_s']:.1f} x ideal (the fake server built its answers in a warm-up run: "
-        f"{s.get('answers_built_s', 0.0):.2f} s, not counted; its work during the backfill: {b['server_work_s']:.2f} s)"
+        f"{s.get('answers_built_s', 0.0):.2f} s, not counted; its work during the backfill: {b['server_work_s']:.2f} s); "
+        "responses are staged while the fetch goes on: 'stage s after' is the staging left once the last one arrived"
     )
     return table(headers, rows, title) + "\n" + extra
 

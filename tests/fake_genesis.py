@@ -46,6 +46,7 @@ class Fault:
     # With stall_seconds: stop sleeping as soon as this many requests are in flight (a rendezvous
     # that shows whether clients can get beyond a number, without depending on their timing).
     stall_until_in_flight: int = 0
+    stall_until: threading.Event | None = None  # with stall_seconds: stop sleeping as soon as this is set
     stall_mid_body_seconds: float = 0.0  # send half the body, then sleep
     reset: bool = False  # close the connection without an answer
     truncate_zip: bool = False
@@ -165,6 +166,8 @@ class ScriptedGenesisHandler(GenesisHandler):
                 state.in_flight_changed.wait_for(
                     lambda: state.in_flight >= fault.stall_until_in_flight, timeout=fault.stall_seconds
                 )
+        elif fault.stall_until is not None:
+            fault.stall_until.wait(fault.stall_seconds)
         elif fault.stall_seconds:
             time.sleep(fault.stall_seconds)
         if fault.reset:

@@ -1,8 +1,9 @@
 """Staging in one read: the layout is taken from the first rows and checked on every row in the same
 read; the flat file contract runs there as SQL built from the pandera model. And a run's responses:
-small ones staged two at a time, every failure raised before the load."""
+small ones staged two at a time, each as soon as it arrives, every failure raised before the load."""
 
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from flows.genesis.client import TableOutcome
 from flows.genesis.request import TableRequest
 from flows.pipeline import fetch, plan
 from flows.pipeline import stage as stage_step
-from tests.support import RU, TABLE
+from flows.pipeline.run import run_update
+from tests.fake_genesis import Fault
+from tests.support import RU, TABLE, make_observations, query
 from tests.test_flat_file import generated, set_field, stage, write_csv
 
 
@@ -98,3 +101,58 @@ def test_a_failing_response_raises_before_anything_is_returned_for_loading(tmp_p
     recording_stage_response(monkeypatch, fail="2008.zip")
     with pytest.raises(FlatFileError, match="2008.zip is broken"):
         stage_step.stage_responses(fetched_responses([1_000, 1_000, 1_000]), tmp_path, "1GB")
+
+
+def test_each_response_is_staged_while_the_later_requests_are_still_in_flight(settings, genesis, token_client, monkeypatch):
+    """A run stages a response as soon as it arrives: here the second request is held by the server
+    until the first response's staging has begun (a minute at most), one request at a time."""
+    settings.genesis.dialog_value_limit = 48  # one year of 2 countries x 2 measures per request
+    settings.genesis.max_in_flight = 1
+    first_staging = threading.Event()
+    genesis.state.add_fault(Fault())  # the first request: answered as usual
+    genesis.state.add_fault(Fault(stall_seconds=60, stall_until=first_staging))
+    real_stage_response = stage_step.stage_response
+    requests_seen_by_first_staging = []
+
+    def stage_response(*args, **kwargs):
+        if not first_staging.is_set():
+            requests_seen_by_first_staging.append(len(genesis.state.requests_to("data/tablefile")))
+            first_staging.set()
+        return real_stage_response(*args, **kwargs)
+
+    monkeypatch.setattr(stage_step, "stage_response", stage_response)
+
+    report = run_update(settings, token_client)
+
+    assert requests_seen_by_first_staging in ([1], [2])  # at most the second was sent (and held), not the rest
+    requests = genesis.state.requests_to("data/tablefile")
+    assert len(requests) == datetime.now().year - settings.watchlist.since + 1 > 2  # none timed out and was sent again
+    assert report.rows_inserted == len(make_observations())
+    assert query(settings.warehouse.path, "SELECT count(DISTINCT raw_response_id) FROM observations") == [(len(requests),)]
+
+
+def test_a_failure_while_staging_interrupts_the_staging_in_progress_and_leaves_no_batch(tmp_path):
+    """Leaving the run's stager on an error (a failed request, Ctrl-C) stops DuckDB in the staging
+    threads instead of waiting for a big file's read to end."""
+    from benchmarks import generate
+
+    flat = generate.write(tmp_path / "51000-0012_flat.csv", 300_000)
+    response = ArchivedResponse(
+        "manual/load", {}, 200, "text/csv", "csv", "a" * 64, flat.stat().st_size, flat, flat.name, datetime(2026, 1, 1)
+    )
+    request = TableRequest("51000-0012", (RU,), ("WERTA",), 2022, 2024)
+    fetched = fetch.FetchedRequest(plan.PlannedRequest(request, None), TableOutcome([response]))
+    staging_dir = tmp_path / "staging"
+
+    with pytest.raises(RuntimeError, match="a request failed"):
+        with stage_step.ResponseStager(staging_dir) as stager:
+            stager.submit(fetched)
+            deadline = time.monotonic() + 60
+            while not flatfile._scratch_of_thread and time.monotonic() < deadline:  # DuckDB is reading it
+                time.sleep(0.01)
+            raise RuntimeError("a request failed")
+
+    (job,) = stager.jobs.values()
+    assert isinstance(job.exception(), FlatFileError) and "Interrupt" in str(job.exception())
+    assert not flatfile._scratch_of_thread
+    assert not list(staging_dir.glob("*.parquet")) and not list(staging_dir.glob("*.duckdb"))

@@ -49,11 +49,9 @@ def earliest_open_year(con: duckdb.DuckDBPyConnection, table_code: str) -> int |
     return run(con, "earliest_open_year", {"table_code": table_code}).rows[0][0]
 
 
-def loaded_responses(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> set[tuple[str, str]]:
-    """(sha256, request_key) of the given bodies that are already in the raw layer."""
-    if not sha256s:
-        return set()
-    return set(execute(con, "SELECT sha256, request_key FROM raw_responses WHERE list_contains(?, sha256)", [sha256s]).fetchall())
+def loaded_bodies(con: duckdb.DuckDBPyConnection, request_keys: list[str]) -> set[tuple[str, str]]:
+    """(sha256, request_key) of the bodies already in the raw layer for the request keys."""
+    return set(execute(con, read_sql("queries/loaded_bodies"), {"keys": request_keys}).fetchall())
 
 
 def loaded_contents(con: duckdb.DuckDBPyConnection, request_keys: list[str]) -> dict[str, list[Content]]:

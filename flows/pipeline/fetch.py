@@ -2,6 +2,7 @@
 a few at a time."""
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -56,13 +57,21 @@ def build_client(
     )
 
 
-def fetch_planned(client: GenesisClient, plan: list[PlannedRequest], max_in_flight: int = 3) -> list[FetchedRequest]:
-    """Fetch every planned request, at most max_in_flight at once (the client enforces it too)."""
+def fetch_planned(
+    client: GenesisClient,
+    plan: list[PlannedRequest],
+    max_in_flight: int = 3,
+    on_fetched: Callable[[FetchedRequest], None] | None = None,
+) -> list[FetchedRequest]:
+    """Fetch every planned request, at most max_in_flight at once (the client enforces it too);
+    `on_fetched` gets each one as soon as it has arrived (the run starts staging it)."""
     done = 0
 
     def fetch(planned: PlannedRequest) -> TableOutcome:
         nonlocal done
         outcome = fetch_table(client, planned.request, stand=planned.stand)
+        if on_fetched is not None:
+            on_fetched(FetchedRequest(planned, outcome))
         done += 1
         progress_log.info(
             "fetched %d/%d: %s (%s)",

@@ -15,9 +15,10 @@ import os
 import re
 import shutil
 import struct
+import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -348,13 +349,15 @@ def stage_flat_file(
     memory_limit: str = "700MB",
     line_bytes: int = DEFAULT_LIMITS.line_bytes,
     goods_variable: str = "",
+    in_memory: bool = False,
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.
-    With `goods_variable` (e.g. WAM6, as configured) the goods keys must come in that variable.
+    With `goods_variable` (e.g. WAM6, as configured) the goods keys must come in that variable;
+    `in_memory` (for a small file) keeps the scratch database in memory.
 
     Raises FlatFileError for an unreadable layout and ValidationFailed when rows break the contract.
     """
-    with scratch_database(parquet_path, memory_limit, line_bytes, context) as con:
+    with scratch_database(parquet_path, memory_limit, line_bytes, context, in_memory=in_memory) as con:
         try:
             layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS, line_bytes=line_bytes)
         except FlatFileError:  # maybe only the first rows lack a variable: the whole file decides
@@ -369,14 +372,31 @@ def stage_flat_file(
         )
 
 
+# The scratch connection each thread stages with: a run that stops interrupts DuckDB in its staging
+# threads (a query running outside the main thread does not see Ctrl-C).
+_scratch_of_thread: dict[int, duckdb.DuckDBPyConnection] = {}
+
+
+def interrupt_staging(thread_ids: Iterable[int]) -> None:
+    """Stop the DuckDB query of each of these threads' scratch databases, if one is running."""
+    for ident in thread_ids:
+        con = _scratch_of_thread.get(ident)
+        if con is not None:
+            try:
+                con.interrupt()
+            except duckdb.Error:
+                pass  # closed meanwhile: nothing left to stop
+
+
 @contextmanager
 def scratch_database(
-    parquet_path: Path, memory_limit: str, line_bytes: int, context: dict
+    parquet_path: Path, memory_limit: str, line_bytes: int, context: dict, *, in_memory: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The scratch DuckDB beside the batch, removed afterwards; DuckDB's errors about the file
-    become FlatFileErrors that say what is wrong with it."""
+    """The scratch DuckDB beside the batch (or in memory), removed afterwards; DuckDB's errors about
+    the file become FlatFileErrors that say what is wrong with it."""
     scratch = parquet_path.with_suffix(".staging.duckdb")
-    con = staging.open_scratch(scratch, memory_limit)
+    con = staging.open_scratch(scratch, memory_limit, in_memory=in_memory)
+    _scratch_of_thread[threading.get_ident()] = con
     try:
         yield con
     except duckdb.Error as error:
@@ -393,6 +413,7 @@ def scratch_database(
             f"the flat file could not be read ({type(error).__name__}: {text.splitlines()[0]})", **context
         ) from None
     finally:
+        del _scratch_of_thread[threading.get_ident()]
         con.close()
         scratch.unlink(missing_ok=True)
         shutil.rmtree(str(scratch) + ".tmp", ignore_errors=True)

@@ -1,19 +1,26 @@
 """Stage and validate: every fetched body unzipped, parsed and checked into a Parquet batch outside
-the warehouse lock (flows/pipeline/flat_file.py does one file); nothing is loaded if any fails."""
+the warehouse lock (flows/pipeline/flat_file.py does one file), each as soon as it has arrived;
+nothing is loaded if any fails."""
 
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows import shutdown
 from flows.config import Settings
 from flows.genesis.archive import ArchivedResponse
 from flows.genesis.request import TableRequest
 from flows.limits import DEFAULT_LIMITS, Limits
 from flows.pipeline.content import ContentDigest, loaded_content
-from flows.pipeline.flat_file import check_line_lengths, stage_flat_file
+from flows.pipeline.flat_file import check_line_lengths, interrupt_staging, stage_flat_file
 from flows.pipeline.flat_zip import stage_flat_zip
 from warehouse import queries
 from warehouse.batch import Batch, Content, FetchRecord, RawResponse
@@ -32,83 +39,223 @@ def staging_root(settings: Settings) -> Path:
     return path.with_name(path.name + ".staging")
 
 
-def already_loaded(settings: Settings, responses: list[tuple[ArchivedResponse, str]]) -> set[tuple[str, str]]:
-    """(sha256, request key) of the (response, request key) pairs whose data is in the raw layer
-    already: the same body, or the same flat file in other bytes (flows/pipeline/content.py).
-    Loading them again would write nothing."""
-    if not responses:
-        return set()
+@dataclass(frozen=True)
+class LoadedBefore:
+    """What the raw layer held for some requests before a run fetched them: the bodies loaded
+    (sha256, request key) and the flat file contents loaded per request key. The run holds the
+    update lock, so nothing is loaded meanwhile."""
+
+    bodies: set[tuple[str, str]]
+    contents: dict[str, list[Content]]
+
+    def holds(self, response: ArchivedResponse, request_key: str, limits: Limits = DEFAULT_LIMITS) -> bool:
+        """Whether the response's data is loaded already: the same body, or the same flat file in
+        other bytes (flows/pipeline/content.py). Loading it again would write nothing."""
+        context = dict(request=request_key, archived=str(response.path))
+        return (response.sha256, request_key) in self.bodies or loaded_content(
+            response, self.contents.get(request_key, []), context=context, limits=limits
+        )
+
+
+NOTHING_LOADED = LoadedBefore(set(), {})
+
+
+def loaded_before(settings: Settings, request_keys: list[str]) -> LoadedBefore:
+    """One short read of the warehouse: what it holds for these request keys."""
+    if not request_keys:
+        return NOTHING_LOADED
+    keys = sorted(set(request_keys))
     with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
-        bodies = queries.loaded_responses(con, [response.sha256 for response, _ in responses])
-        contents = queries.loaded_contents(con, sorted({key for _, key in responses}))
-    found = set()
-    for response, key in responses:
-        context = dict(request=key, archived=str(response.path))
-        if (response.sha256, key) in bodies or loaded_content(
-            response, contents.get(key, []), context=context, limits=settings.limits
-        ):
-            found.add((response.sha256, key))
-    return found
+        return LoadedBefore(queries.loaded_bodies(con, keys), queries.loaded_contents(con, keys))
 
 
-# Staging a small response is mostly fixed per-file cost in Python (pandera compiling its checks),
-# which a second one's DuckDB work can overlap: measured 4 files of 25,000 rows in 0.74-0.83 s two
-# at a time against 0.96-1.01 s one by one. Big ones keep DuckDB's threads and the whole memory limit.
+def already_loaded(settings: Settings, responses: list[tuple[ArchivedResponse, str]]) -> set[tuple[str, str]]:
+    """(sha256, request key) of the (response, request key) pairs whose data is loaded already."""
+    loaded = loaded_before(settings, [key for _, key in responses])
+    return {(response.sha256, key) for response, key in responses if loaded.holds(response, key, settings.limits)}
+
+
+# Staging a small response is mostly fixed per-file cost, which a second one's DuckDB work can
+# overlap: measured 4 files of 25,000 rows in 0.74-0.83 s two at a time against 0.96-1.01 s one
+# by one. Big ones keep DuckDB's threads and the whole memory limit.
 SMALL_RESPONSE_BYTES = 8 << 20  # a ZIP of about 1M values
 SMALL_RESPONSES_AT_ONCE = 2
+# Staged in an in-memory scratch database (warehouse/staging.py): far below any share of the memory limit.
+IN_MEMORY_RESPONSE_BYTES = 1 << 20  # a ZIP of about 130,000 values
+INTERRUPT_EVERY_SECONDS = 0.05
+
+
+class ResponseStager:
+    """Stages each response as soon as it is handed over (by fetch_planned, as each request
+    arrives), while the run's other requests are still in flight: a backfill's staging then
+    overlaps its downloads instead of following them. Small responses `small_at_once` at a time,
+    each with that share of the memory limit, a big one alone with all of it, in the order they came.
+
+    Leaving the `with` block on an error (a failed request, Ctrl-C) cancels what has not started
+    and interrupts DuckDB in the staging threads, so the run stops within moments, not after the
+    read of a big file."""
+
+    def __init__(
+        self,
+        staging_dir: Path,
+        memory_limit: str = "700MB",
+        limits: Limits = DEFAULT_LIMITS,
+        loaded: LoadedBefore = NOTHING_LOADED,
+        small_at_once: int = SMALL_RESPONSES_AT_ONCE,
+    ) -> None:
+        self.staging_dir = staging_dir
+        self.memory_limit = memory_limit
+        self.limits = limits
+        self.loaded = loaded
+        self.at_once = small_at_once
+        self.shares = MemoryShares(small_at_once)
+        self.pool = ThreadPoolExecutor(max_workers=small_at_once, thread_name_prefix="stage")
+        self.jobs: dict[tuple[str, str], Future[Batch | None]] = {}
+        self.threads: set[int] = set()
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> "ResponseStager":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.shares.stop()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            # Again until every staging has ended: an interrupt between two of its queries is lost.
+            while True:
+                with self.lock:
+                    interrupt_staging(self.threads)
+                    jobs = list(self.jobs.values())
+                if not wait(jobs, timeout=INTERRUPT_EVERY_SECONDS).not_done:
+                    break
+        self.pool.shutdown(wait=True)
+
+    def submit(self, item: "FetchedRequest") -> None:
+        """Start staging the responses of one fetched request (safe from any thread)."""
+        request = item.planned.request
+        for response in item.outcome.responses:
+            with self.lock:
+                if (request.key, response.sha256) not in self.jobs:
+                    self.jobs[request.key, response.sha256] = self.pool.submit(self._stage, request, response)
+
+    def batches(self, fetched: "list[FetchedRequest]") -> list[Batch]:
+        """The batches of these requests in request order (staging what was not handed over yet);
+        the first failure in request order is raised."""
+        for item in fetched:
+            self.submit(item)
+        batches = []
+        for item in fetched:
+            for response in item.outcome.responses:
+                batch = self.jobs[item.planned.request.key, response.sha256].result()
+                if batch is not None:
+                    batches.append(batch)
+        return batches
+
+    def _stage(self, request: TableRequest, response: ArchivedResponse) -> Batch | None:
+        shutdown.check()
+        if self.loaded.holds(response, request.key, self.limits):
+            log.info("%s: the same data was loaded before; skipping it", request.describe())
+            return None
+        parts = 1 if response.size_bytes <= SMALL_RESPONSE_BYTES else self.at_once
+        with self.shares.held(parts):
+            with self.lock:
+                self.threads.add(threading.get_ident())
+            try:
+                return stage_response(
+                    response,
+                    request.table,
+                    request.language,
+                    request.key,
+                    request.describe(),
+                    self.staging_dir,
+                    memory_share(self.memory_limit, self.at_once // parts),
+                    self.limits,
+                    goods_variable=request.goods_variable,
+                )
+            finally:
+                with self.lock:
+                    self.threads.discard(threading.get_ident())
+
+
+class MemoryShares:
+    """Equal shares of the staging memory limit, taken in the order asked for (a big response waiting
+    for all of them is not overtaken by small ones)."""
+
+    def __init__(self, total: int) -> None:
+        self.free = total
+        self.queue: deque[object] = deque()
+        self.stopped = False
+        self.condition = threading.Condition()
+
+    @contextmanager
+    def held(self, parts: int) -> Iterator[None]:
+        ticket = object()
+        with self.condition:
+            self.queue.append(ticket)
+            try:
+                while not (self.stopped or (self.queue[0] is ticket and self.free >= parts)):
+                    self.condition.wait(shutdown.WAKE_SECONDS)
+                    shutdown.check()
+            finally:
+                self.queue.remove(ticket)
+                self.condition.notify_all()
+            if self.stopped:
+                raise shutdown.Stopped("Stopped: the run ended before this response was staged.")
+            self.free -= parts
+        try:
+            yield
+        finally:
+            with self.condition:
+                self.free += parts
+                self.condition.notify_all()
+
+    def stop(self) -> None:
+        with self.condition:
+            self.stopped = True
+            self.condition.notify_all()
+
+
+def fetch_records(fetched: "list[FetchedRequest]") -> list[FetchRecord]:
+    """What the load remembers of each request GENESIS answered with data (its fetch state)."""
+    records = []
+    for item in fetched:
+        if item.outcome.unchanged:
+            continue
+        request = item.planned.request
+        last = item.outcome.responses[-1] if item.outcome.responses else None
+        records.append(
+            FetchRecord(
+                request.key,
+                request.table,
+                request.form(),
+                last.fetched_at if last else datetime.now(UTC).replace(tzinfo=None),
+                last.sha256 if last else None,
+            )
+        )
+    return records
 
 
 def stage_responses(
     fetched: "list[FetchedRequest]",
-    staging_dir: Path,
+    staging_dir: Path | None = None,
     memory_limit: str = "700MB",
     skip: set[tuple[str, str]] = frozenset(),
     limits: Limits = DEFAULT_LIMITS,
+    *,
+    stager: ResponseStager | None = None,
 ) -> tuple[list[Batch], list[FetchRecord]]:
-    """Unzip, parse and validate every response outside the warehouse lock (except those in `skip`,
-    already loaded); small responses two at a time, each with half the memory limit. Any failure
+    """The validated batches of every response (except those in `skip`, (sha256, request key)
+    already loaded) in request order, and the fetch records. With `stager`, the run's own that
+    fetch_planned fed, its batches; without, a stager of its own stages them all now. Any failure
     raises (the first in request order) before anything is loaded."""
-    to_stage: list[tuple[TableRequest, ArchivedResponse]] = []
-    records: list[FetchRecord] = []
-    for item in fetched:
-        request = item.planned.request
-        for response in item.outcome.responses:
-            if (response.sha256, request.key) in skip:
-                log.info("%s: the same data was loaded before; skipping it", request.describe())
-                continue
-            to_stage.append((request, response))
-        if not item.outcome.unchanged:
-            last = item.outcome.responses[-1] if item.outcome.responses else None
-            records.append(
-                FetchRecord(
-                    request.key,
-                    request.table,
-                    request.form(),
-                    last.fetched_at if last else datetime.now(UTC).replace(tzinfo=None),
-                    last.sha256 if last else None,
-                )
-            )
-    small = len(to_stage) > 1 and all(response.size_bytes <= SMALL_RESPONSE_BYTES for _, response in to_stage)
-    at_once = SMALL_RESPONSES_AT_ONCE if small else 1
-    limit = memory_share(memory_limit, at_once)
-
-    def stage(job: tuple[TableRequest, ArchivedResponse]) -> Batch:
-        request, response = job
-        return stage_response(
-            response,
-            request.table,
-            request.language,
-            request.key,
-            request.describe(),
-            staging_dir,
-            limit,
-            limits,
-            goods_variable=request.goods_variable,
-        )
-
-    with ThreadPoolExecutor(max_workers=at_once) as pool:
-        batches = list(pool.map(stage, to_stage))
-    return batches, records
+    if stager is not None:
+        return stager.batches(fetched), fetch_records(fetched)
+    # All sizes are known here: two at a time only when all are small, else one by one with all the memory.
+    responses = [response for item in fetched for response in item.outcome.responses]
+    small = len(responses) > 1 and all(response.size_bytes <= SMALL_RESPONSE_BYTES for response in responses)
+    loaded = LoadedBefore(set(skip), {})
+    with ResponseStager(staging_dir, memory_limit, limits, loaded, SMALL_RESPONSES_AT_ONCE if small else 1) as own:
+        return own.batches(fetched), fetch_records(fetched)
 
 
 def memory_share(memory_limit: str, parts: int) -> str:
@@ -136,6 +283,7 @@ def stage_response(
     context = dict(table=table, request=describe, archived=str(response.path))
     parquet = staging_dir / f"{response.sha256}.parquet"
     staged = dict(table_code=table, language=language, context=context, memory_limit=memory_limit, goods_variable=goods_variable)
+    staged.update(in_memory=response.size_bytes <= IN_MEMORY_RESPONSE_BYTES)
     if response.kind == "csv":
         check_line_lengths(response.path, limits.line_bytes, context)
         rows = stage_flat_file(response.path, parquet, line_bytes=limits.line_bytes, **staged)
