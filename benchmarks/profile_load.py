@@ -126,7 +126,7 @@ def instrument() -> None:
             return original_store_file(self, *args, **kwargs)
 
     ResponseArchive.store_file = store_file
-    wrap(load_file_module, "already_loaded", lambda a, k: "already loaded? (warehouse read)")
+    wrap(load_file_module, "loaded_before", lambda a, k: "what was loaded before (warehouse read)")
     wrap(stage, "stage_flat_zip", lambda a, k: "stage a ZIP (unzip streamed into the read + validate + Parquet)")
     wrap(stage, "stage_flat_file", lambda a, k: "stage a CSV (parse + validate + Parquet)")
     wrap(flat_zip, "first_rows", lambda a, k: "unzip the first rows (layout sample)")

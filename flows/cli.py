@@ -309,7 +309,11 @@ def load(
     config: ConfigOption = None,
     format: SummaryFormatOption = SummaryFormat.text,
 ) -> None:
-    """Load a flat file you downloaded by hand, with the same validation and vintage rules."""
+    """Load a flat file you downloaded by hand, with the same validation and vintage rules.
+
+    A file whose data is loaded already (the same file, or the CSV of a loaded ZIP) loads nothing
+    and is not copied into the archive again.
+    """
     import time
 
     from flows.config import load_settings

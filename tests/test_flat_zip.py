@@ -92,6 +92,35 @@ def test_the_same_data_in_other_bytes_is_recognised_as_loaded(settings, flat_fil
     assert query(settings.warehouse.path, "SELECT count(*) FROM observations") == [(first.rows_inserted,)]
 
 
+def test_a_file_whose_data_is_loaded_is_not_copied_into_the_archive_again(settings, flat_files, tmp_path):
+    """The bare CSV of a loaded ZIP is its member, byte for byte: in the archive already. A file of
+    the same size with one value changed is no such thing: archived and loaded as a revision."""
+    csv_path, zip_path = flat_files
+    load_file(settings, zip_path)
+    archive = settings.warehouse.archive_dir
+    archived_before = sorted(archive.rglob("*"))
+
+    again = load_file(settings, csv_path)
+
+    assert (again.status, again.rows_inserted) == ("unchanged", 0)
+    assert sorted(archive.rglob("*")) == archived_before
+    text = csv_path.read_text(encoding="utf-8")
+    header, first, rest = text.split("\n", 2)
+    fields = first.split(";")
+    value_at = header.split(";").index("value")
+    digits = fields[value_at]
+    fields[value_at] = digits[:-1] + ("1" if digits[-1] != "1" else "2")  # the same length, another value
+    changed = tmp_path / csv_path.name
+    changed.write_text("\n".join([header, ";".join(fields), rest]), encoding="utf-8")
+    assert changed.stat().st_size == csv_path.stat().st_size
+
+    revised = load_file(settings, changed)
+
+    sha = hashlib.sha256(changed.read_bytes()).hexdigest()
+    assert (archive / sha[:2] / f"{sha}.csv").read_bytes() == changed.read_bytes()
+    assert (revised.status, revised.rows_inserted, revised.rows_closed) == ("loaded", 1, 1)
+
+
 def test_a_loaded_file_is_archived_byte_for_byte_under_its_sha256_and_left_as_it_was(settings, flat_files):
     """`exportwatch load` copies the file into the archive (ResponseArchive.store_file, a kernel copy)
     and names it by the hash of what it archived; the manifest says so."""

@@ -49,9 +49,10 @@ def earliest_open_year(con: duckdb.DuckDBPyConnection, table_code: str) -> int |
     return run(con, "earliest_open_year", {"table_code": table_code}).rows[0][0]
 
 
-def loaded_bodies(con: duckdb.DuckDBPyConnection, request_keys: list[str]) -> set[tuple[str, str]]:
-    """(sha256, request_key) of the bodies already in the raw layer for the request keys."""
-    return set(execute(con, read_sql("queries/loaded_bodies"), {"keys": request_keys}).fetchall())
+def loaded_bodies(con: duckdb.DuckDBPyConnection, request_keys: list[str]) -> dict[tuple[str, str], int]:
+    """The size in bytes of each body already in the raw layer for the request keys, by (sha256, request_key)."""
+    rows = execute(con, read_sql("queries/loaded_bodies"), {"keys": request_keys}).fetchall()
+    return {(sha256, key): size for sha256, key, size in rows}
 
 
 def loaded_contents(con: duckdb.DuckDBPyConnection, request_keys: list[str]) -> dict[str, list[Content]]:

@@ -2,6 +2,7 @@
 the same archive, staging, validation and vintage rules as a fetched response."""
 
 import hashlib
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -18,12 +19,14 @@ from flows.pipeline.flat_file import (
     zip_directory_bytes,
 )
 from flows.pipeline.load import UpdateReport, load_batches
-from flows.pipeline.stage import already_loaded, stage_response
+from flows.pipeline.stage import loaded_before, stage_response
 
 TABLE_IN_NAME = re.compile(r"(\d{5}-\d{4})")
 LANGUAGE_IN_NAME = re.compile(r"_(de|en)_flat\.(csv|zip)$", re.I)
 GERMAN_LABELS = ("Außenhandel", "Tsd. EUR")
 ENGLISH_LABELS = ("Foreign trade", "EUR 1000")
+
+log = logging.getLogger(__name__)
 
 
 def table_from_name(path: Path, explicit: str | None) -> str:
@@ -60,6 +63,10 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
     request_key = hashlib.sha256(f"load:{table_code}".encode()).hexdigest()[:16]
     describe = f"exportwatch load {path.name} (table {table_code})"
     with exclusive_run(settings) as run:
+        loaded = loaded_before(settings, [request_key])
+        if loaded.holds_file(path, request_key):  # no copy into the archive: these bytes are there already
+            log.info("%s: the same data was loaded before; nothing to load", describe)
+            return load_batches(settings, [], [], run_id=run.run_id, started_at=run.started_at, requests=0)
         archived = ResponseArchive(settings.warehouse.archive_dir).store_file(
             path,
             endpoint="manual/load",
@@ -73,7 +80,7 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
                 "the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context
             )
         batches = []
-        if not already_loaded(settings, [(archived, request_key)]):
+        if not loaded.holds(archived, request_key, settings.limits):
             language = detect_language(path, archived.path, archived.kind, settings.limits.line_bytes)
             batches.append(
                 stage_response(

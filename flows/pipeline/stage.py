@@ -2,6 +2,7 @@
 the warehouse lock (flows/pipeline/flat_file.py does one file), each as soon as it has arrived;
 nothing is loaded if any fails."""
 
+import hashlib
 import logging
 import re
 import threading
@@ -45,7 +46,7 @@ class LoadedBefore:
     (sha256, request key) and the flat file contents loaded per request key. The run holds the
     update lock, so nothing is loaded meanwhile."""
 
-    bodies: set[tuple[str, str]]
+    bodies: dict[tuple[str, str], int]  # (sha256, request key): size in bytes
     contents: dict[str, list[Content]]
 
     def holds(self, response: ArchivedResponse, request_key: str, limits: Limits = DEFAULT_LIMITS) -> bool:
@@ -56,8 +57,20 @@ class LoadedBefore:
             response, self.contents.get(request_key, []), context=context, limits=limits
         )
 
+    def holds_file(self, path: Path, request_key: str) -> bool:
+        """Whether a local file's bytes are a body or a flat file loaded for this request already:
+        then they are in the archive already, as that body or inside it. Hashed only when its size
+        is one of theirs."""
+        size = path.stat().st_size
+        same_size = {sha256 for (sha256, key), length in self.bodies.items() if key == request_key and length == size}
+        same_size |= {content.sha256 for content in self.contents.get(request_key, []) if content.size_bytes == size}
+        if not same_size:
+            return False
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest() in same_size
 
-NOTHING_LOADED = LoadedBefore(set(), {})
+
+NOTHING_LOADED = LoadedBefore({}, {})
 
 
 def loaded_before(settings: Settings, request_keys: list[str]) -> LoadedBefore:
@@ -67,12 +80,6 @@ def loaded_before(settings: Settings, request_keys: list[str]) -> LoadedBefore:
     keys = sorted(set(request_keys))
     with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
         return LoadedBefore(queries.loaded_bodies(con, keys), queries.loaded_contents(con, keys))
-
-
-def already_loaded(settings: Settings, responses: list[tuple[ArchivedResponse, str]]) -> set[tuple[str, str]]:
-    """(sha256, request key) of the (response, request key) pairs whose data is loaded already."""
-    loaded = loaded_before(settings, [key for _, key in responses])
-    return {(response.sha256, key) for response, key in responses if loaded.holds(response, key, settings.limits)}
 
 
 # Staging a small response is mostly fixed per-file cost, which a second one's DuckDB work can
@@ -239,22 +246,20 @@ def stage_responses(
     fetched: "list[FetchedRequest]",
     staging_dir: Path | None = None,
     memory_limit: str = "700MB",
-    skip: set[tuple[str, str]] = frozenset(),
     limits: Limits = DEFAULT_LIMITS,
     *,
     stager: ResponseStager | None = None,
 ) -> tuple[list[Batch], list[FetchRecord]]:
-    """The validated batches of every response (except those in `skip`, (sha256, request key)
-    already loaded) in request order, and the fetch records. With `stager`, the run's own that
-    fetch_planned fed, its batches; without, a stager of its own stages them all now. Any failure
-    raises (the first in request order) before anything is loaded."""
+    """The validated batches of every response in request order, and the fetch records. With
+    `stager`, the run's own that fetch_planned fed (it skips what was loaded before), its batches;
+    without, a stager of its own stages them all now. Any failure raises (the first in request
+    order) before anything is loaded."""
     if stager is not None:
         return stager.batches(fetched), fetch_records(fetched)
     # All sizes are known here: two at a time only when all are small, else one by one with all the memory.
     responses = [response for item in fetched for response in item.outcome.responses]
     small = len(responses) > 1 and all(response.size_bytes <= SMALL_RESPONSE_BYTES for response in responses)
-    loaded = LoadedBefore(set(skip), {})
-    with ResponseStager(staging_dir, memory_limit, limits, loaded, SMALL_RESPONSES_AT_ONCE if small else 1) as own:
+    with ResponseStager(staging_dir, memory_limit, limits, NOTHING_LOADED, SMALL_RESPONSES_AT_ONCE if small else 1) as own:
         return own.batches(fetched), fetch_records(fetched)
 
 
