@@ -156,3 +156,59 @@ def test_a_failure_while_staging_interrupts_the_staging_in_progress_and_leaves_n
     assert isinstance(job.exception(), FlatFileError) and "Interrupt" in str(job.exception())
     assert not flatfile._scratch_of_thread
     assert not list(staging_dir.glob("*.parquet")) and not list(staging_dir.glob("*.duckdb"))
+
+
+def test_a_big_response_waiting_for_all_the_memory_is_not_overtaken_by_small_ones():
+    shares = stage_step.MemoryShares(2)
+    order: list[str] = []
+    release_first = threading.Event()
+    errors: list[BaseException] = []
+
+    def hold(name: str, parts: int, until: threading.Event | None = None) -> None:
+        try:
+            with shares.held(parts):
+                order.append(name)
+                if until is not None:
+                    until.wait(30)
+        except BaseException as error:
+            errors.append(error)
+
+    def start(name: str, parts: int, queued: int, until: threading.Event | None = None) -> threading.Thread:
+        thread = threading.Thread(target=hold, args=(name, parts, until))
+        thread.start()
+        deadline = time.monotonic() + 30
+        while len(shares.queue) < queued and time.monotonic() < deadline:  # it waits in the queue now
+            time.sleep(0.01)
+        return thread
+
+    first = start("small 1", 1, 0, release_first)
+    while not order:
+        time.sleep(0.01)
+    big = start("big", 2, 1)
+    small = start("small 2", 1, 2)
+    assert order == ["small 1"]  # one share is free, but the big one asked first
+    release_first.set()
+    for thread in (first, big, small):
+        thread.join(30)
+    assert order == ["small 1", "big", "small 2"] and not errors
+
+
+def test_responses_waiting_for_memory_stop_when_the_stager_stops():
+    shares = stage_step.MemoryShares(1)
+    errors: list[BaseException] = []
+
+    def wait_for_memory() -> None:
+        try:
+            with shares.held(1):
+                pass
+        except BaseException as error:
+            errors.append(error)
+
+    with shares.held(1):
+        waiting = threading.Thread(target=wait_for_memory)
+        waiting.start()
+        while not shares.queue:
+            time.sleep(0.01)
+        shares.stop()
+        waiting.join(30)
+    assert not waiting.is_alive() and [type(e).__name__ for e in errors] == ["Stopped"]
