@@ -7,6 +7,7 @@ call them directly. Nothing here holds the warehouse open longer than one short 
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from flows.config import Settings
@@ -40,9 +41,9 @@ def run_update(
     requests_before = client.requests_sent
     with exclusive_run(settings, run_id, requests=lambda: client.requests_sent - requests_before) as run:
         plan = step(plan_update)(settings, countries=countries, since=since, until=until)
-        loaded = loaded_before(settings, [planned.request.key for planned in plan])
+        read_loaded = partial(loaded_before, settings, [planned.request.key for planned in plan])
         # Each response is staged as soon as it arrives, while the other requests are in flight.
-        with ResponseStager(run.staging_dir, settings.warehouse.memory_limit, settings.limits, loaded) as stager:
+        with ResponseStager(run.staging_dir, settings.warehouse.memory_limit, settings.limits, read_loaded) as stager:
             fetched = step(fetch_planned)(client, plan, settings.genesis.max_in_flight, stager.submit)
             requests = client.requests_sent - requests_before
             if all(item.outcome.unchanged for item in fetched):

@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,13 +107,15 @@ class ResponseStager:
         staging_dir: Path,
         memory_limit: str = "700MB",
         limits: Limits = DEFAULT_LIMITS,
-        loaded: LoadedBefore = NOTHING_LOADED,
+        read_loaded: Callable[[], LoadedBefore] = lambda: NOTHING_LOADED,
         small_at_once: int = SMALL_RESPONSES_AT_ONCE,
     ) -> None:
         self.staging_dir = staging_dir
         self.memory_limit = memory_limit
         self.limits = limits
-        self.loaded = loaded
+        self.read_loaded = read_loaded
+        self.loaded_before: LoadedBefore | None = None
+        self.loaded_lock = threading.Lock()
         self.at_once = small_at_once
         self.shares = MemoryShares(small_at_once)
         self.pool = ThreadPoolExecutor(max_workers=small_at_once, thread_name_prefix="stage")
@@ -158,9 +160,17 @@ class ResponseStager:
                     batches.append(batch)
         return batches
 
+    def loaded(self) -> LoadedBefore:
+        """What the raw layer held, read when the first response needs it: a run whose requests
+        are all unchanged (the usual scheduled run) does not read it."""
+        with self.loaded_lock:
+            if self.loaded_before is None:
+                self.loaded_before = self.read_loaded()
+            return self.loaded_before
+
     def _stage(self, request: TableRequest, response: ArchivedResponse) -> Batch | None:
         shutdown.check()
-        if self.loaded.holds(response, request.key, self.limits):
+        if self.loaded().holds(response, request.key, self.limits):
             log.info("%s: the same data was loaded before; skipping it", request.describe())
             return None
         parts = 1 if response.size_bytes <= SMALL_RESPONSE_BYTES else self.at_once
@@ -259,7 +269,7 @@ def stage_responses(
     # All sizes are known here: two at a time only when all are small, else one by one with all the memory.
     responses = [response for item in fetched for response in item.outcome.responses]
     small = len(responses) > 1 and all(response.size_bytes <= SMALL_RESPONSE_BYTES for response in responses)
-    with ResponseStager(staging_dir, memory_limit, limits, NOTHING_LOADED, SMALL_RESPONSES_AT_ONCE if small else 1) as own:
+    with ResponseStager(staging_dir, memory_limit, limits, small_at_once=SMALL_RESPONSES_AT_ONCE if small else 1) as own:
         return own.batches(fetched), fetch_records(fetched)
 
 
