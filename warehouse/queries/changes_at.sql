@@ -3,12 +3,14 @@
 -- first publication), not revised; a change of the quality flag alone is neither. The counts come
 -- from change_counts.sql; this never returns a backfill's millions of rows, and never joins them
 -- either: the rows the load closed are few, and each sample is a top-N of the rows it opened.
+-- `opened` is NOT MATERIALIZED: used twice, DuckDB would otherwise copy every row the load opened
+-- (20M rows of a first load: 2.7-3.0 s, against 0.45-0.48 s this way).
 WITH closed AS (
     SELECT table_code, country_code, goods_code, measure, month, value AS old_value, symbol AS old_symbol, unit AS old_unit
     FROM observations
     WHERE valid_to = $load_ts
 ),
-opened AS (
+opened AS NOT MATERIALIZED (
     SELECT table_code, country_code, goods_code, measure, month, value AS new_value, symbol AS new_symbol, unit AS new_unit
     FROM observations
     WHERE valid_from = $load_ts
