@@ -49,18 +49,20 @@ def earliest_open_year(con: duckdb.DuckDBPyConnection, table_code: str) -> int |
     return run(con, "earliest_open_year", {"table_code": table_code}).rows[0][0]
 
 
-def loaded_bodies(con: duckdb.DuckDBPyConnection, request_keys: list[str]) -> dict[tuple[str, str], int]:
-    """The size in bytes of each body already in the raw layer for the request keys, by (sha256, request_key)."""
-    rows = execute(con, read_sql("queries/loaded_bodies"), {"keys": request_keys}).fetchall()
-    return {(sha256, key): size for sha256, key, size in rows}
-
-
-def loaded_contents(con: duckdb.DuckDBPyConnection, request_keys: list[str]) -> dict[str, list[Content]]:
-    """The flat file contents loaded for each of the request keys (where they were kept)."""
-    found: dict[str, list[Content]] = {}
-    for key, sha256, crc32, size_bytes in execute(con, read_sql("queries/loaded_contents"), {"keys": request_keys}).fetchall():
-        found.setdefault(key, []).append(Content(sha256, crc32, size_bytes))
-    return found
+def loaded_responses(
+    con: duckdb.DuckDBPyConnection, request_keys: list[str]
+) -> tuple[dict[tuple[str, str], int], dict[str, list[Content]]]:
+    """What the raw layer holds for the request keys: the size of each body by (sha256, request_key),
+    and the flat file contents loaded per request key (where they were kept)."""
+    bodies: dict[tuple[str, str], int] = {}
+    contents: dict[str, list[Content]] = {}
+    rows = execute(con, read_sql("queries/loaded_responses"), {"keys": request_keys}).fetchall()
+    for key, sha256, size_bytes, content_sha256, content_crc32, content_bytes in rows:
+        bodies[sha256, key] = size_bytes
+        content = Content(content_sha256, content_crc32, content_bytes)
+        if content_sha256 is not None and content not in contents.setdefault(key, []):
+            contents[key].append(content)
+    return bodies, contents
 
 
 def changes_at(con: duckdb.DuckDBPyConnection, load_ts: datetime, limit: int = 50) -> list[dict]:

@@ -79,7 +79,7 @@ def loaded_before(settings: Settings, request_keys: list[str]) -> LoadedBefore:
         return NOTHING_LOADED
     keys = sorted(set(request_keys))
     with open_warehouse(settings.warehouse.location, lock_timeout=settings.warehouse.lock_timeout_seconds) as con:
-        return LoadedBefore(queries.loaded_bodies(con, keys), queries.loaded_contents(con, keys))
+        return LoadedBefore(*queries.loaded_responses(con, keys))
 
 
 # Staging a small response is mostly fixed per-file cost, which a second one's DuckDB work can
