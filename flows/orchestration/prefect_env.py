@@ -85,7 +85,7 @@ def temporary_prefect_api() -> Iterator[None]:
         return
     import subprocess
 
-    from flows.orchestration.prefect_server import stop_process_group, wait_until_healthy
+    from flows.orchestration.prefect_server import STOP_GRACE_SECONDS, stop_process_group, wait_until_healthy
 
     port = free_port()
     log_path = Path(os.environ["PREFECT_HOME"]) / "temporary-server.log"
@@ -115,13 +115,16 @@ def temporary_prefect_api() -> Iterator[None]:
         )
     api_url = f"http://127.0.0.1:{port}/api"
     os.environ["PREFECT_API_URL"] = api_url
+    healthy = False
     try:
         wait_until_healthy(api_url, process, log_path)
+        healthy = True
         yield
     finally:
-        send_pending_logs_and_events()
+        if healthy:
+            send_pending_logs_and_events()
         os.environ.pop("PREFECT_API_URL", None)
-        stop_process_group(process)
+        stop_process_group(process, grace_seconds=STOP_GRACE_SECONDS if healthy else 0)
 
 
 def send_pending_logs_and_events() -> None:

@@ -14,6 +14,7 @@ import httpx
 from flows.errors import ExportwatchError
 
 HEALTH_TIMEOUT_SECONDS = 120
+STOP_GRACE_SECONDS = 30
 
 
 @contextmanager
@@ -33,11 +34,13 @@ def local_prefect_server(home: Path, port: int) -> Iterator[tuple[str, int]]:
             start_new_session=True,  # our own process group: stopped by us, all of it
         )
     api_url = f"http://127.0.0.1:{port}/api"
+    healthy = False
     try:
         wait_until_healthy(api_url, process, log_path)
+        healthy = True
         yield api_url, process.pid
     finally:
-        stop_process_group(process)
+        stop_process_group(process, grace_seconds=STOP_GRACE_SECONDS if healthy else 0)
 
 
 def wait_until_healthy(api_url: str, process: subprocess.Popen, log_path: Path) -> None:
@@ -57,12 +60,18 @@ def wait_until_healthy(api_url: str, process: subprocess.Popen, log_path: Path) 
     raise ExportwatchError(f"The Prefect server did not become healthy within {HEALTH_TIMEOUT_SECONDS} s; see {log_path}.")
 
 
-def stop_process_group(process: subprocess.Popen) -> None:
+def stop_process_group(process: subprocess.Popen, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM, and SIGKILL after grace_seconds (at once with 0). A server stopped before it became
+    healthy has nothing to finish, and it does not heed SIGTERM while it starts (its database
+    migrations): waiting for it held a Ctrl-C'd command 7-10 s."""
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    if grace_seconds > 0:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_seconds)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
