@@ -120,7 +120,11 @@ def test_two_runs_at_once_never_have_more_than_three_requests_in_flight(prefect_
 
     assert len(genesis.state.requests_to("data/tablefile")) == 2 * REQUESTS_PER_RUN
     assert fetches_overlapped(flow_runs), "the runs did not fetch at the same time, so the limit was not put to the test"
-    assert genesis.state.max_in_flight == 3
+    # At most 3, not exactly 3: a freed slot is taken only when a waiting run asks again, after
+    # the Retry-After of Prefect's refusal (random, around the slots' mean occupancy), and a busy
+    # Prefect server answers late; so 3 at once is likely, not certain (CI once saw 2). That the
+    # same runs go beyond 3 without the limit is the control below.
+    assert genesis.state.max_in_flight <= 3
 
 
 def test_with_a_higher_global_limit_the_same_runs_exceed_three(prefect_harness, genesis, tmp_path):
