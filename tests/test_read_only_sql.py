@@ -3,12 +3,14 @@ PostgreSQL catalog (issue 13 #1), within the configured memory and a time limit 
 Every escape an adversarial review found is tried; afterwards every file of the warehouse, the
 lake's data files and its catalog are byte for byte (PostgreSQL: row for row) what they were."""
 
+import _thread
 import hashlib
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -26,7 +28,7 @@ from warehouse.batch import FetchRecord
 from warehouse.connection import WarehouseLockedError, connect, open_warehouse
 from warehouse.load import load
 from warehouse.location import WarehouseLocation
-from warehouse.read_only_sql import run_read_only
+from warehouse.read_only_sql import QueryInterrupted, run_read_only
 
 PREFECT_SECRET = "prefect-db-secret-4c1d"
 METADATA = "__ducklake_metadata_exportwatch"
@@ -292,6 +294,49 @@ def test_ctrl_c_stops_a_long_query_with_one_line(tmp_path):
     assert process.returncode == 130, err
     assert err.strip() == "exportwatch sql: interrupted (Ctrl-C); nothing was changed.", err
     assert stopped_after < 10
+
+
+class QueryBeginsLate:
+    """A real DuckDB connection whose queries begin only once they have been interrupted: the
+    moments between a Ctrl-C (or the timeout) and DuckDB starting the query, as on a busy machine."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.interrupted = threading.Event()
+
+    def execute(self, text: str) -> duckdb.DuckDBPyConnection:
+        self.interrupted.wait(30)
+        return self.con.execute(text)
+
+    def interrupt(self) -> None:
+        self.con.interrupt()
+        self.interrupted.set()
+
+
+@pytest.mark.parametrize("stop", ["timeout", "ctrl-c"])
+def test_a_stop_that_comes_before_the_query_begins_still_stops_it(tmp_path, stop):
+    location = WarehouseLocation.file(tmp_path / "w.duckdb")
+    with open_warehouse(location):
+        pass
+    con = connect(location, read_only=True)
+    rescued = threading.Event()
+
+    def rescue() -> None:  # ends the query if the stop was lost, so that the test fails instead of hanging
+        rescued.set()
+        con.interrupt()
+
+    watchdog = threading.Timer(30, rescue)
+    watchdog.start()
+    if stop == "ctrl-c":
+        threading.Timer(0.2, _thread.interrupt_main).start()
+    try:
+        with pytest.raises(QueryInterrupted) as stopped:
+            run_read_only(QueryBeginsLate(con), LONG_QUERY, timeout=0.2 if stop == "timeout" else None, denied=frozenset())
+    finally:
+        watchdog.cancel()
+        con.close()
+    assert not rescued.is_set(), "the stop was lost: the query ran until the test's watchdog ended it"
+    assert stopped.value.by_user == (stop == "ctrl-c")
 
 
 READER = """

@@ -213,12 +213,10 @@ def run_read_only(
         while not finished.wait(POLL_SECONDS):
             if deadline is not None and time.monotonic() >= deadline:
                 stopped = "timeout"
-                con.interrupt()
-                wait_for_interrupted(finished)
+                stop_query(con, finished)
     except KeyboardInterrupt:
         stopped = "user"
-        con.interrupt()
-        wait_for_interrupted(finished)
+        stop_query(con, finished)
     if stopped == "user":
         raise QueryInterrupted("exportwatch sql: interrupted (Ctrl-C); nothing was changed.", by_user=True)
     if stopped == "timeout" and isinstance(outcome.get("error"), duckdb.InterruptException):
@@ -232,11 +230,14 @@ def run_read_only(
     return outcome["results"]  # type: ignore[return-value]
 
 
-def wait_for_interrupted(finished: threading.Event) -> None:
-    """Wait for the interrupted query to end (DuckDB stops it within moments); a second Ctrl-C meanwhile changes nothing."""
+def stop_query(con: duckdb.DuckDBPyConnection, finished: threading.Event) -> None:
+    """Interrupt the query until the worker thread has ended. Repeated, since DuckDB forgets an
+    interrupt that comes before its query has begun (a Ctrl-C in the first moments, on a busy
+    machine); a second Ctrl-C meanwhile changes nothing."""
     while True:
+        con.interrupt()
         try:
-            finished.wait()
-            return
+            if finished.wait(POLL_SECONDS):
+                return
         except KeyboardInterrupt:
             continue
