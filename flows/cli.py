@@ -335,12 +335,18 @@ def load(
                     "status": report.status,
                     "rows_inserted": report.rows_inserted,
                     "rows_closed": report.rows_closed,
+                    "already_loaded": report.already_loaded,
                     "seconds": seconds,
                 }
             )
         )
         return
-    say(f"{report.status}: {report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions ({seconds:.1f} s).")
+    if report.already_loaded:
+        say(f"unchanged: this file's data is loaded already; nothing inserted ({seconds:.1f} s).")
+    elif report.status == "unchanged":
+        say(f"unchanged: no value in this file is new to the warehouse ({seconds:.1f} s).")
+    else:
+        say(f"loaded: {report.rows_inserted} row(s) inserted, {report.rows_closed} closed by revisions ({seconds:.1f} s).")
 
 
 CHECK_RETRY_BUDGET_SECONDS = 5.0

@@ -4,6 +4,7 @@ of failure it was, output formats, foreign text printed literally, tables that f
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -204,6 +205,31 @@ def test_load_prints_its_summary_as_json(tmp_path, loaded, genesis):
     result = exportwatch("load", "--db", str(loaded), "--format", "json", str(path))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] in ("loaded", "unchanged")
+
+
+def test_load_says_why_nothing_was_inserted(tmp_path, genesis):
+    """The same file twice: loaded, then loaded already; a file of the same values in another
+    order: nothing new. Each summary is one line that fits 80 columns."""
+    from flows.demo.genesis_server import flat_file
+    from tests.support import TABLE, make_observations
+
+    db = tmp_path / "w.duckdb"
+    observations = make_observations()
+    path = tmp_path / f"{TABLE}_flat.csv"
+    path.write_text(flat_file(genesis.state, TABLE, observations, "de"), encoding="utf-8-sig")
+    reordered = tmp_path / f"{TABLE}_reordered_flat.csv"
+    reordered.write_text(flat_file(genesis.state, TABLE, observations[::-1], "de"), encoding="utf-8-sig")
+
+    lines = []
+    for file in (path, path, reordered):
+        result = exportwatch("load", "--db", str(db), str(file))
+        assert result.returncode == 0, result.stderr
+        lines += result.stdout.splitlines()
+
+    assert re.fullmatch(r"loaded: [1-9]\d* row\(s\) inserted, 0 closed by revisions \(\d+\.\d s\)\.", lines[0])
+    assert re.fullmatch(r"unchanged: this file's data is loaded already; nothing inserted \(\d+\.\d s\)\.", lines[1])
+    assert re.fullmatch(r"unchanged: no value in this file is new to the warehouse \(\d+\.\d s\)\.", lines[2])
+    assert len(lines) == 3 and max(map(len, lines)) <= 80
 
 
 @pytest.mark.slow

@@ -87,7 +87,8 @@ def test_the_same_data_in_other_bytes_is_recognised_as_loaded(settings, flat_fil
     again = [load_file(settings, path) for path in (csv_path, repacked)]
 
     assert first.rows_inserted > 20_000
-    assert [(r.status, r.rows_inserted, r.rows_closed) for r in again] == [("unchanged", 0, 0)] * 2
+    assert [(r.status, r.rows_inserted, r.rows_closed, r.already_loaded) for r in again] == [("unchanged", 0, 0, True)] * 2
+    assert not first.already_loaded
     assert query(settings.warehouse.path, "SELECT count(*) FROM raw_responses") == [(1,)]
     assert query(settings.warehouse.path, "SELECT count(*) FROM observations") == [(first.rows_inserted,)]
 
@@ -118,7 +119,7 @@ def test_a_file_whose_data_is_loaded_is_not_copied_into_the_archive_again(settin
 
     sha = hashlib.sha256(changed.read_bytes()).hexdigest()
     assert (archive / sha[:2] / f"{sha}.csv").read_bytes() == changed.read_bytes()
-    assert (revised.status, revised.rows_inserted, revised.rows_closed) == ("loaded", 1, 1)
+    assert (revised.status, revised.rows_inserted, revised.rows_closed, revised.already_loaded) == ("loaded", 1, 1, False)
 
 
 def test_a_loaded_file_is_archived_byte_for_byte_under_its_sha256_and_left_as_it_was(settings, flat_files):

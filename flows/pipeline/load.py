@@ -33,6 +33,9 @@ class UpdateReport:
     new_count: int = 0
     revised_count: int = 0
     quality_count: int = 0
+    # exportwatch load: the file's data was loaded before (the same bytes, or the same flat file in
+    # other bytes), so nothing was staged or inserted.
+    already_loaded: bool = False
 
     @property
     def new(self) -> list[dict[str, Any]]:

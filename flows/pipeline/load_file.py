@@ -10,7 +10,7 @@ from pathlib import Path
 from flows.config import Settings
 from flows.errors import FlatFileError
 from flows.genesis.archive import ResponseArchive
-from flows.pipeline.exclusive_run import exclusive_run
+from flows.pipeline.exclusive_run import Run, exclusive_run
 from flows.pipeline.flat_file import (
     CORRUPT_ZIP_ERRORS,
     MAX_ZIP_DIRECTORY_BYTES,
@@ -66,7 +66,7 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
         loaded = loaded_before(settings, [request_key])
         if loaded.holds_file(path, request_key):  # no copy into the archive: these bytes are there already
             log.info("%s: the same data was loaded before; nothing to load", describe)
-            return load_batches(settings, [], [], run_id=run.run_id, started_at=run.started_at, requests=0)
+            return loaded_already(settings, run)
         archived = ResponseArchive(settings.warehouse.archive_dir).store_file(
             path,
             endpoint="manual/load",
@@ -79,22 +79,27 @@ def load_file(settings: Settings, path: Path, *, table: str | None = None) -> Up
             raise FlatFileError(
                 "the file is neither a ZIP nor a GENESIS flat file (it must start with 'statistics_code')", **context
             )
-        batches = []
-        if not loaded.holds(archived, request_key, settings.limits):
-            language = detect_language(path, archived.path, archived.kind, settings.limits.line_bytes)
-            batches.append(
-                stage_response(
-                    archived,
-                    table_code,
-                    language,
-                    request_key,
-                    describe,
-                    run.staging_dir,
-                    settings.warehouse.memory_limit,
-                    settings.limits,
-                )
-            )
-        return load_batches(settings, batches, [], run_id=run.run_id, started_at=run.started_at, requests=0)
+        if loaded.holds(archived, request_key, settings.limits):  # the same flat file in other bytes
+            return loaded_already(settings, run)
+        language = detect_language(path, archived.path, archived.kind, settings.limits.line_bytes)
+        batch = stage_response(
+            archived,
+            table_code,
+            language,
+            request_key,
+            describe,
+            run.staging_dir,
+            settings.warehouse.memory_limit,
+            settings.limits,
+        )
+        return load_batches(settings, [batch], [], run_id=run.run_id, started_at=run.started_at, requests=0)
+
+
+def loaded_already(settings: Settings, run: Run) -> UpdateReport:
+    """The run of a file whose data is loaded: nothing inserted, the run logged as unchanged."""
+    report = load_batches(settings, [], [], run_id=run.run_id, started_at=run.started_at, requests=0)
+    report.already_loaded = True
+    return report
 
 
 def first_data_line(archived: Path, kind: str, line_bytes: int) -> str:
