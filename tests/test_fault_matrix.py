@@ -128,6 +128,7 @@ CASES = [
     Case("negative value", (Fault(csv_transform=set_first("value", "-5")),), "fails", "greater_than_or_equal_to(0)"),
     Case("more than 3 decimals", (Fault(csv_transform=set_first("value", "1,2345")),), "fails", "at most 3 decimals"),
     Case("duplicate keys", (Fault(csv_transform=duplicate_first_row),), "fails", "duplicate"),
+    Case("a year not asked for", (Fault(csv_transform=set_first("time", "2001")),), "fails", "outside the years asked for"),
     Case("unknown symbol", (Fault(csv_transform=set_first("value", "?")),), "fails", "neither a number"),
     Case("month 13", (Fault(csv_transform=set_first("3_variable_attribute_code", "MONAT13")),), "fails", "month_code"),
     Case("Latin-1 instead of UTF-8", (Fault(encoding="latin-1"),), "fails", "not valid UTF-8"),

@@ -127,6 +127,11 @@ def observations_rejects(con: duckdb.DuckDBPyConnection, next_month: date) -> in
     return scalar(con, render_sql("staging/observations_rejects", contract=contract("observations")), {"next_month": next_month})
 
 
+def years_outside(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> tuple[int, int | None, int | None]:
+    """(values, first year, last year) of the staged rows outside first_year..last_year."""
+    return first_row(con, read_sql("staging/years_outside"), {"first_year": first_year, "last_year": last_year})
+
+
 def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(read_sql("staging/duplicate_keys")).fetchall()
 

@@ -349,10 +349,12 @@ def stage_flat_file(
     memory_limit: str = "700MB",
     line_bytes: int = DEFAULT_LIMITS.line_bytes,
     goods_variable: str = "",
+    years: tuple[int, int] | None = None,
     in_memory: bool = False,
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.
     With `goods_variable` (e.g. WAM6, as configured) the goods keys must come in that variable;
+    with `years` (first, last: what a request asked for) every value must be of those years;
     `in_memory` (for a small file) keeps the scratch database in memory.
 
     Raises FlatFileError for an unreadable layout and ValidationFailed when rows break the contract.
@@ -368,7 +370,7 @@ def stage_flat_file(
                 report_contract_failures(con, language, rejects, context)
             layout = whole_file  # the first rows did not show every variable: stage again by the whole file's
         return write_checked_batch(
-            con, layout, parquet_path, table_code=table_code, goods_variable=goods_variable, context=context
+            con, layout, parquet_path, table_code=table_code, goods_variable=goods_variable, years=years, context=context
         )
 
 
@@ -420,10 +422,17 @@ def scratch_database(
 
 
 def write_checked_batch(
-    con: duckdb.DuckDBPyConnection, layout: Layout, parquet_path: Path, *, table_code: str, goods_variable: str, context: dict
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    parquet_path: Path,
+    *,
+    table_code: str,
+    goods_variable: str,
+    context: dict,
+    years: tuple[int, int] | None = None,
 ) -> int:
-    """The typed rows, once the contract held: goods variable, duplicate keys and the Observations
-    contract checked, written as the Parquet batch. Returns the number of observations."""
+    """The typed rows, once the contract held: goods variable, years asked for, duplicate keys and
+    the Observations contract checked, written as the Parquet batch. Returns the number of observations."""
     if goods_variable and layout.goods_variable != goods_variable:
         found = f"goods variable {layout.goods_variable}" if layout.goods_variable else "no goods variable"
         raise FlatFileError(
@@ -431,6 +440,8 @@ def write_checked_batch(
             f"set goods_variable to the table's goods classification (exportwatch check lists it)",
             **context,
         )
+    if years:
+        reject_other_years(con, years, context)
     reject_duplicates(con, context)
     staging.define_batch(con, table_code, layout.goods_variable)
     if rejects := staging.observations_rejects(con, next_month()):
@@ -491,6 +502,21 @@ def validate_in_chunks(
             model.validate(chunk, lazy=True)
         except pandera.errors.SchemaErrors as errors:
             raise validation_failed(failure_rows(errors.failure_cases, name), name, context) from None
+
+
+def reject_other_years(con: duckdb.DuckDBPyConnection, years: tuple[int, int], context: dict) -> None:
+    """An answer with values of years the request did not ask for is not the answer to it: loaded,
+    it would mark the years asked for as fetched while their values may be missing."""
+    outside, first, last = staging.years_outside(con, *years)
+    if outside:
+        found = str(first) if first == last else f"{first}-{last}"
+        asked = str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}"
+        raise FlatFileError(
+            f"GENESIS answered with {outside:,} value(s) of {found}, outside the years asked for ({asked}); "
+            "the answer is not the one requested",
+            hint="Run the update again later; if it persists, report it to GENESIS with the archived answer.",
+            **context,
+        )
 
 
 def reject_duplicates(con: duckdb.DuckDBPyConnection, context: dict) -> None:

@@ -35,13 +35,14 @@ def stage_flat_zip(
     memory_limit: str = "700MB",
     limits: Limits = DEFAULT_LIMITS,
     goods_variable: str = "",
+    years: tuple[int, int] | None = None,
     digest: ContentDigest | None = None,
     in_memory: bool = False,
 ) -> int:
     """stage_flat_file for a flat file ZIP: the same batch, the same errors. `digest` sees the
     member's bytes (all of them, unless the whole file had to be unpacked after all)."""
     staged = dict(table_code=table_code, language=language, context=context, memory_limit=memory_limit)
-    staged.update(line_bytes=limits.line_bytes, goods_variable=goods_variable, in_memory=in_memory)
+    staged.update(line_bytes=limits.line_bytes, goods_variable=goods_variable, years=years, in_memory=in_memory)
     chunks = flat_file.member_chunks(zip_path, context=context, limits=limits)
     if digest is not None:
         chunks = digest.feed(chunks)
@@ -106,6 +107,7 @@ def stage_streamed(head: Path, first: bytes, chunks: Iterator[bytes], parquet_pa
             parquet_path,
             table_code=staged["table_code"],
             goods_variable=staged["goods_variable"],
+            years=staged["years"],
             context=context,
         )
 

@@ -188,6 +188,7 @@ class ResponseStager:
                     memory_share(self.memory_limit, self.at_once // parts),
                     self.limits,
                     goods_variable=request.goods_variable,
+                    years=(request.startyear, request.endyear),
                 )
             finally:
                 with self.lock:
@@ -292,13 +293,15 @@ def stage_response(
     limits: Limits = DEFAULT_LIMITS,
     *,
     goods_variable: str = "",
+    years: tuple[int, int] | None = None,
 ) -> Batch:
     """A ZIP (or a bare flat file) from the archive, staged as a validated Parquet batch; with
-    `goods_variable` (what the request selected by) the file's goods must be in that classification."""
+    `goods_variable` (what the request selected by) the file's goods must be in that classification,
+    with `years` (first, last: what the request asked for) its values of those years."""
     context = dict(table=table, request=describe, archived=str(response.path))
     parquet = staging_dir / f"{response.sha256}.parquet"
     staged = dict(table_code=table, language=language, context=context, memory_limit=memory_limit, goods_variable=goods_variable)
-    staged.update(in_memory=response.size_bytes <= IN_MEMORY_RESPONSE_BYTES)
+    staged.update(years=years, in_memory=response.size_bytes <= IN_MEMORY_RESPONSE_BYTES)
     if response.kind == "csv":
         check_line_lengths(response.path, limits.line_bytes, context)
         rows = stage_flat_file(response.path, parquet, line_bytes=limits.line_bytes, **staged)
