@@ -965,6 +965,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="?",
         const="largest",
         default=None,
+        type=parse_sizes,
         metavar="SIZES",
         help="also time the phases of one more load at these sizes, e.g. 5M,20M (default: the largest size run)",
     )
@@ -984,11 +985,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = args.sizes or parse_sizes("50k" if args.quick else "1M,3M,5M,20M")
-    args.profile_rows = (
-        ({max(sizes)} if args.profile == "largest" else {parse_size(p) for p in args.profile.split(",")})
-        if args.profile
-        else set()
-    )
+    args.profile_rows = {max(sizes)} if args.profile == "largest" else set(args.profile or [])
+    if not args.profile_rows <= set(sizes):
+        parser.error(f"--profile: {', '.join(f'{n:,}' for n in sorted(args.profile_rows - set(sizes)))} not among the sizes run")
     repeats = args.fixed_repeats or (1 if args.quick else 3)
     args.ref_repeats = args.ref_repeats or (1 if args.quick else 2)
     work = args.work

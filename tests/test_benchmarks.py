@@ -81,3 +81,23 @@ def test_quick_benchmark_prints_complete_tables(tmp_path):
     assert rows and all(all(row) for row in rows), out
     assert {"peak RSS flat: 150k / 50k", "(bounded: 150k / 100k, for reference)"} <= {row[0] for row in rows}, out
     assert "load average after" in out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (["--profile", "3X"], "argument --profile: not a size: '3X'"),
+        (["--sizes", "1M", "--profile", "2M"], "--profile: 2,000,000 not among the sizes run"),
+    ],
+)
+def test_wrong_benchmark_arguments_fail_before_anything_runs(tmp_path, arguments, error):
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--work", str(tmp_path / "work"), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith(f"run.py: error: {error}")
+    assert not (tmp_path / "work").exists()

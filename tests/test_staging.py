@@ -67,7 +67,9 @@ def recording_stage_response(monkeypatch, *, fail: str | None = None, meet: thre
     events: list[tuple] = []
     lock = threading.Lock()
 
-    def stage_response(response, table, language, request_key, describe, staging_dir, memory_limit, limits, *, goods_variable="", years=None):
+    def stage_response(
+        response, table, language, request_key, describe, staging_dir, memory_limit, limits, *, goods_variable="", years=None
+    ):
         with lock:
             events.append(("start", response.relative_path, memory_limit))
         if meet:
