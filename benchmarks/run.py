@@ -699,7 +699,7 @@ def real_table(real: dict) -> str:
 
 
 def scenario_table(s: dict) -> str:
-    headers = ["scenario", "requests", "bytes", "rows written", "wall s", "fetch s", "stage s after", "load s"]
+    headers = ["scenario", "requests", "bytes", "rows written", "wall s", "CPU s", "fetch s", "stage s after", "load s"]
     names = [
         ("backfill", f"backfill since {s['since']}"),
         ("scheduled_after_backfill", "1st scheduled run after it"),
@@ -717,6 +717,7 @@ def scenario_table(s: dict) -> str:
                 fmt_int(r["bytes"]),
                 fmt_int(r["rows_inserted"] + r["rows_closed"]),
                 fmt_s(r["seconds"]),
+                fmt_s(r["cpu_s"]),
                 fmt_s(r["fetch_s"]),
                 fmt_s(r["stage_s"]),
                 fmt_s(r["load_s"]),
@@ -732,7 +733,9 @@ def scenario_table(s: dict) -> str:
         f"{b['ideal_s']:.2f} s -> {b['seconds'] / b['ideal_s']:.1f} x ideal; fetch phase alone {fmt_s(b['fetch_s'])} s -> "
         f"{b['fetch_s'] / b['ideal_s']:.1f} x ideal (the fake server built its answers in a warm-up run: "
         f"{s.get('answers_built_s', 0.0):.2f} s, not counted; its work during the backfill: {b['server_work_s']:.2f} s); "
-        "responses are staged while the fetch goes on: 'stage s after' is the staging left once the last one arrived"
+        "responses are staged while the fetch goes on: 'stage s after' is the staging left once the last one arrived; "
+        f"'CPU s' is this process's (all threads, the fake server's too): with {os.cpu_count()} CPUs the backfill's "
+        f"{b['cpu_s']:.2f} s of CPU take at least {b['cpu_s'] / (os.cpu_count() or 1):.2f} s"
     )
     return table(headers, rows, title) + "\n" + extra
 

@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import random
+import resource
 import sys
 import tempfile
 import threading
@@ -124,6 +125,12 @@ def timed_steps(timings: dict[str, float]):
     return step
 
 
+def process_cpu_seconds() -> float:
+    """User and system CPU time of this process, all its threads (DuckDB's too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_scenarios(work: Path, *, latency: float, since: int, n_countries: int) -> dict:
     today = datetime.now(UTC).date()
     last_month = (today.year, today.month - 2) if today.month > 2 else (today.year - 1, today.month + 10)
@@ -155,9 +162,10 @@ def run_scenarios(work: Path, *, latency: float, since: int, n_countries: int) -
         def measure(name: str, **kwargs) -> dict:
             timings: dict[str, float] = {}
             requests_before, bytes_before, work_before = server.requests, server.bytes_sent, server.work_s
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), process_cpu_seconds()
             report = run_update(settings, client, step=timed_steps(timings), **kwargs)
             wall = time.perf_counter() - started
+            cpu = process_cpu_seconds() - cpu_before
             requests = server.requests - requests_before
             result = {
                 "requests": requests,
@@ -166,6 +174,7 @@ def run_scenarios(work: Path, *, latency: float, since: int, n_countries: int) -
                 "rows_inserted": report.rows_inserted,
                 "rows_closed": report.rows_closed,
                 "seconds": wall,
+                "cpu_s": cpu,
                 "fetch_s": timings.get("fetch_planned", 0.0),
                 "server_work_s": server.work_s - work_before,
                 "stage_s": timings.get("stage_responses", 0.0),
