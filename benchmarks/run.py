@@ -143,9 +143,6 @@ def exportwatch_bin() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("exportwatch") or "exportwatch")
 
 
-LOAD_LINE = re.compile(r"(\d+) row\(s\) inserted, (\d+) closed")
-
-
 @dataclass
 class LoadRun:
     seconds: float
@@ -157,17 +154,17 @@ class LoadRun:
 
 
 def exportwatch_load(path: Path, warehouse: Path, *, table: str | None = TABLE, **settings: str) -> LoadRun:
-    """`exportwatch load PATH --table T --db DB`, archive and Prefect home inside `warehouse`;
+    """`exportwatch load PATH --table T --db DB --format json`, archive and Prefect home inside `warehouse`;
     `settings` are more EXPORTWATCH_* variables."""
     warehouse.mkdir(parents=True, exist_ok=True)
-    cmd = [exportwatch_bin(), "load", str(path), "--db", str(warehouse / "exportwatch.duckdb")]
+    cmd = [exportwatch_bin(), "load", str(path), "--db", str(warehouse / "exportwatch.duckdb"), "--format", "json"]
     if table:
         cmd += ["--table", table]
     env = child_env(
         EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR=str(warehouse / "raw"), PREFECT_HOME=str(warehouse / "prefect"), **settings
     )
     m = run_measured(cmd, cwd=warehouse, env=env)
-    found = LOAD_LINE.search(m.stdout)
+    found = load_summary(m.stdout) if m.returncode == 0 else None
     if m.killed_at_mb:
         return LoadRun(
             m.seconds,
@@ -180,7 +177,16 @@ def exportwatch_load(path: Path, warehouse: Path, *, table: str | None = TABLE, 
     if m.returncode != 0 or not found:
         error = " ".join((m.stderr or m.stdout).split())
         return LoadRun(m.seconds, m.peak_mb, 0, 0, error=error[:300] or f"exit {m.returncode}", cpu_s=m.cpu_s)
-    return LoadRun(m.seconds, m.peak_mb, int(found.group(1)), int(found.group(2)), cpu_s=m.cpu_s)
+    return LoadRun(m.seconds, m.peak_mb, found["rows_inserted"], found["rows_closed"], cpu_s=m.cpu_s)
+
+
+def load_summary(stdout: str) -> dict | None:
+    """The JSON summary `exportwatch load --format json` prints as its last line."""
+    try:
+        summary = json.loads(stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and "rows_inserted" in summary else None
 
 
 # -- inputs ----------------------------------------------------------------------------------------
