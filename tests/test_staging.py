@@ -2,6 +2,7 @@
 read; the flat file contract runs there as SQL built from the pandera model. And a run's responses:
 small ones staged two at a time, each as soon as it arrives, every failure raised before the load."""
 
+import os
 import threading
 import time
 from datetime import datetime
@@ -63,19 +64,30 @@ def fetched_responses(sizes: list[int]) -> list[fetch.FetchedRequest]:
 
 
 def recording_stage_response(monkeypatch, *, fail: str | None = None, meet: threading.Barrier | None = None) -> list[tuple]:
-    """Replaces stage_response; records (event, response, memory limit) and can fail one response."""
+    """Replaces stage_response; records (event, response, memory limit, threads) and can fail one response."""
     events: list[tuple] = []
     lock = threading.Lock()
 
     def stage_response(
-        response, table, language, request_key, describe, staging_dir, memory_limit, limits, *, goods_variable="", years=None
+        response,
+        table,
+        language,
+        request_key,
+        describe,
+        staging_dir,
+        memory_limit,
+        limits,
+        *,
+        goods_variable="",
+        years=None,
+        threads=None,
     ):
         with lock:
-            events.append(("start", response.relative_path, memory_limit))
+            events.append(("start", response.relative_path, memory_limit, threads))
         if meet:
             meet.wait()  # returns only when both stagings are under way
         with lock:
-            events.append(("end", response.relative_path, memory_limit))
+            events.append(("end", response.relative_path, memory_limit, threads))
         if response.relative_path == fail:
             raise FlatFileError(f"{fail} is broken")
         return response.relative_path
@@ -90,6 +102,7 @@ def test_small_responses_are_staged_two_at_a_time_with_half_the_memory_each(tmp_
     assert batches == ["2008.zip", "2009.zip"] and len(records) == 2  # in request order
     assert [e[0] for e in events[:2]] == ["start", "start"]  # the second began before the first ended
     assert {e[2] for e in events} == {"350MB"}
+    assert {e[3] for e in events} == {max(1, os.cpu_count() // 2)}  # and half the cores
 
 
 def test_big_responses_are_staged_one_by_one_with_the_whole_memory_limit(tmp_path, monkeypatch):
@@ -97,6 +110,7 @@ def test_big_responses_are_staged_one_by_one_with_the_whole_memory_limit(tmp_pat
     stage_step.stage_responses(fetched_responses([200_000, stage_step.SMALL_RESPONSE_BYTES + 1]), tmp_path, "700MB")
     assert [e[:2] for e in events] == [("start", "2008.zip"), ("end", "2008.zip"), ("start", "2009.zip"), ("end", "2009.zip")]
     assert {e[2] for e in events} == {"700MB"}
+    assert {e[3] for e in events} == {None}  # and all the cores
 
 
 def test_a_failing_response_raises_before_anything_is_returned_for_loading(tmp_path, monkeypatch):

@@ -351,15 +351,17 @@ def stage_flat_file(
     goods_variable: str = "",
     years: tuple[int, int] | None = None,
     in_memory: bool = False,
+    threads: int | None = None,
 ) -> int:
     """Parse, validate and stage one flat file as Parquet. Returns the number of observations.
     With `goods_variable` (e.g. WAM6, as configured) the goods keys must come in that variable;
     with `years` (first, last: what a request asked for) every value must be of those years;
-    `in_memory` (for a small file) keeps the scratch database in memory.
+    `in_memory` (for a small file) keeps the scratch database in memory; `threads` (None: DuckDB's
+    default, all cores) is this staging's share of the machine.
 
     Raises FlatFileError for an unreadable layout and ValidationFailed when rows break the contract.
     """
-    with scratch_database(parquet_path, memory_limit, line_bytes, context, in_memory=in_memory) as con:
+    with scratch_database(parquet_path, memory_limit, line_bytes, context, in_memory=in_memory, threads=threads) as con:
         try:
             layout = read_layout(csv_path, con, context=context, sample_rows=LAYOUT_SAMPLE_ROWS, line_bytes=line_bytes)
         except FlatFileError:  # maybe only the first rows lack a variable: the whole file decides
@@ -392,12 +394,18 @@ def interrupt_staging(thread_ids: Iterable[int]) -> None:
 
 @contextmanager
 def scratch_database(
-    parquet_path: Path, memory_limit: str, line_bytes: int, context: dict, *, in_memory: bool = False
+    parquet_path: Path,
+    memory_limit: str,
+    line_bytes: int,
+    context: dict,
+    *,
+    in_memory: bool = False,
+    threads: int | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The scratch DuckDB beside the batch (or in memory), removed afterwards; DuckDB's errors about
     the file become FlatFileErrors that say what is wrong with it."""
     scratch = parquet_path.with_suffix(".staging.duckdb")
-    con = staging.open_scratch(scratch, memory_limit, in_memory=in_memory)
+    con = staging.open_scratch(scratch, memory_limit, in_memory=in_memory, threads=threads)
     _scratch_of_thread[threading.get_ident()] = con
     try:
         yield con

@@ -38,11 +38,12 @@ def stage_flat_zip(
     years: tuple[int, int] | None = None,
     digest: ContentDigest | None = None,
     in_memory: bool = False,
+    threads: int | None = None,
 ) -> int:
     """stage_flat_file for a flat file ZIP: the same batch, the same errors. `digest` sees the
     member's bytes (all of them, unless the whole file had to be unpacked after all)."""
     staged = dict(table_code=table_code, language=language, context=context, memory_limit=memory_limit)
-    staged.update(line_bytes=limits.line_bytes, goods_variable=goods_variable, years=years, in_memory=in_memory)
+    staged.update(line_bytes=limits.line_bytes, goods_variable=goods_variable, years=years, in_memory=in_memory, threads=threads)
     chunks = flat_file.member_chunks(zip_path, context=context, limits=limits)
     if digest is not None:
         chunks = digest.feed(chunks)
@@ -84,7 +85,9 @@ def first_rows(chunks: Iterator[bytes]) -> tuple[bytes, int, bool]:
 def stage_streamed(head: Path, first: bytes, chunks: Iterator[bytes], parquet_path: Path, pipe: Path, staged: dict) -> int | None:
     """The one read from a pipe, with the layout of the head file; None where that does not settle it."""
     context, line_bytes = staged["context"], staged["line_bytes"]
-    scratch = flat_file.scratch_database(parquet_path, staged["memory_limit"], line_bytes, context, in_memory=staged["in_memory"])
+    scratch = flat_file.scratch_database(
+        parquet_path, staged["memory_limit"], line_bytes, context, in_memory=staged["in_memory"], threads=staged["threads"]
+    )
     with scratch as con:
         try:
             layout = flat_file.read_layout(
