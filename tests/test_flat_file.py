@@ -137,7 +137,8 @@ def test_values_of_every_length_stage_exactly(tmp_path, language):
         Decimal("999999999999.999"),  # 16
         Decimal("1234567890123456"),  # 16 digits: beyond DECIMAL(18, 3)'s 15
         Decimal("123456789012345678901234567890"),  # 30 digits, the contract's most
-        Decimal("1234567890123456789012345.001"),  # 28 significant digits: the demo server keeps 28
+        Decimal("1234567890123456789012345.001"),  # 28 significant digits
+        Decimal("1234567890123456789012345678.12"),  # 30, with decimals: beyond Decimal's default 28
     ]
     rows = [Observation(RU, 2024, month, "WERTA", value, "") for month, value in enumerate(values, start=1)]
     count, staged = stage(tmp_path, write_csv(tmp_path, generated(language, rows=rows)), language)

@@ -163,7 +163,11 @@ def envelope(
 def format_value(value: Decimal | str, language: str) -> str:
     if isinstance(value, str):
         return value
-    text = format(value.normalize(), "f") if value != value.to_integral() else str(int(value))
+    # Written out exactly, trailing zeros of the decimals dropped; not Decimal.normalize(), which
+    # rounds to the context's 28 digits.
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",") if language == "de" else text
 
 
