@@ -175,6 +175,7 @@ class ResponseStager:
             log.info("%s: the same data was loaded before; skipping it", request.describe())
             return None
         parts = 1 if response.size_bytes <= SMALL_RESPONSE_BYTES else self.at_once
+        sharing = self.at_once // parts  # how many stagings share the memory limit and the cores
         with self.shares.held(parts):
             with self.lock:
                 self.threads.add(threading.get_ident())
@@ -186,11 +187,11 @@ class ResponseStager:
                     request.key,
                     request.describe(),
                     self.staging_dir,
-                    memory_share(self.memory_limit, self.at_once // parts),
+                    memory_share(self.memory_limit, sharing),
                     self.limits,
                     goods_variable=request.goods_variable,
                     years=(request.startyear, request.endyear),
-                    threads=thread_share(self.at_once // parts),
+                    threads=thread_share(sharing),
                 )
             finally:
                 with self.lock:
