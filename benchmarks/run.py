@@ -164,7 +164,7 @@ def exportwatch_load(path: Path, warehouse: Path, *, table: str | None = TABLE, 
         EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR=str(warehouse / "raw"), PREFECT_HOME=str(warehouse / "prefect"), **settings
     )
     m = run_measured(cmd, cwd=warehouse, env=env)
-    found = load_summary(m.stdout) if m.returncode == 0 else None
+    found = load_summary(m.stdout)
     if m.killed_at_mb:
         return LoadRun(
             m.seconds,
