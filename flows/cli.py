@@ -48,12 +48,23 @@ class ExportwatchApp(typer.Typer):
                 sys.stdout.flush()
                 os._exit(code)
             sys.exit(code)
-        except Exception:
+        except Exception as error:
+            if stopped_by_ctrl_c(error):  # DuckDB stopped a query for Ctrl-C in a command without its own message
+                print("interrupted (Ctrl-C).", file=sys.stderr, flush=True)
+                sys.exit(EXIT_INTERRUPTED)
             import traceback  # only for a bug: the module costs start-up time of every command
 
             traceback.print_exc()
             print(BUG_REPORT, file=sys.stderr)
             sys.exit(EXIT_ERROR)
+
+
+def stopped_by_ctrl_c(error: BaseException) -> bool:
+    """Ctrl-C, also as DuckDB reports it when it stopped a query for it in this thread: a
+    RuntimeError("Query interrupted") raised from the KeyboardInterrupt."""
+    return isinstance(error, KeyboardInterrupt) or (
+        isinstance(error, RuntimeError) and isinstance(error.__cause__, KeyboardInterrupt)
+    )
 
 
 def exit_code(error: BaseException) -> int:
@@ -236,13 +247,15 @@ def run_flow(name: str, **parameters: Any) -> dict:
             prefect_console(verbosity.value)
             with fetch_progress():
                 state = flow(**parameters, return_state=True)
-    except KeyboardInterrupt:
+        return flow_result(state)
+    except BaseException as error:
+        if not stopped_by_ctrl_c(error):
+            raise
         print(INTERRUPTED, file=sys.stderr, flush=True)
         sys.stdout.flush()
         # The lock is released, the warehouse closed and Prefect told by now; requests still in
         # flight in worker threads would hold the exit up to their HTTP timeout: do not wait for them.
         os._exit(EXIT_INTERRUPTED)
-    return flow_result(state)
 
 
 @contextmanager
@@ -322,7 +335,9 @@ def load(
     started = time.monotonic()
     try:
         report = load_file(load_settings(config, db=db), path, table=table)
-    except KeyboardInterrupt:  # the update lock and the scratch files are released on the way out
+    except BaseException as error:  # the update lock and the scratch files are released on the way out
+        if not stopped_by_ctrl_c(error):
+            raise
         print(INTERRUPTED, file=sys.stderr, flush=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     seconds = round(time.monotonic() - started, 1)

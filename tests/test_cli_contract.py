@@ -370,6 +370,37 @@ def test_ctrl_c_during_a_load_stops_with_one_line_and_loads_nothing(tmp_path):
         assert query(db, "SELECT count(*) FROM observations") == [(0,)]
 
 
+@pytest.mark.slow
+def test_ctrl_c_while_duckdb_reads_a_zip_stops_the_load_with_one_line(tmp_path):
+    """DuckDB reports a query it stopped for Ctrl-C as RuntimeError("Query interrupted"), not as
+    KeyboardInterrupt: the command still says "interrupted" in one line, no traceback."""
+    from benchmarks import generate
+
+    flat = generate.write(tmp_path / "51000-0012_flat.zip", 1_000_000)
+    db = tmp_path / "w.duckdb"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "load", "--db", str(db), str(flat)],
+        env={**__import__("os").environ, "EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR": str(tmp_path / "raw")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=heeding_ctrl_c,
+    )
+    staging = db.parent / (db.name + ".staging")
+    deadline = time.monotonic() + 120
+    # The member streams into DuckDB through a named pipe while DuckDB reads it (flows/pipeline/flat_zip.py).
+    while not list(staging.glob("*/*.pipe")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert list(staging.glob("*/*.pipe")), "the load never began to read the ZIP"
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stdout) == (130, ""), (stdout, stderr)
+    assert stderr.startswith("interrupted:") and len(stderr.strip().splitlines()) == 1, stderr
+    assert _lock_is_free(db)
+    if db.exists():
+        assert query(db, "SELECT count(*) FROM observations") == [(0,)]
+
+
 # A rule the fixture's RU series crosses (exports fall by two thirds from March 2022): the first
 # update raises alerts, so it goes on to send them once its load has committed.
 ALERTING_CONFIG = """
