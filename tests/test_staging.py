@@ -63,8 +63,15 @@ def fetched_responses(sizes: list[int]) -> list[fetch.FetchedRequest]:
     return fetched
 
 
-def recording_stage_response(monkeypatch, *, fail: str | None = None, meet: threading.Barrier | None = None) -> list[tuple]:
-    """Replaces stage_response; records (event, response, memory limit, threads) and can fail one response."""
+def recording_stage_response(
+    monkeypatch,
+    *,
+    fail: str | None = None,
+    meet: threading.Barrier | None = None,
+    hold: dict[str, float] | None = None,
+) -> list[tuple]:
+    """Replaces stage_response; records (event, response, memory limit, threads), can fail one
+    response and hold others for some seconds each."""
     events: list[tuple] = []
     lock = threading.Lock()
 
@@ -86,6 +93,7 @@ def recording_stage_response(monkeypatch, *, fail: str | None = None, meet: thre
             events.append(("start", response.relative_path, memory_limit, threads))
         if meet:
             meet.wait()  # returns only when both stagings are under way
+        time.sleep((hold or {}).get(response.relative_path, 0))
         with lock:
             events.append(("end", response.relative_path, memory_limit, threads))
         if response.relative_path == fail:
@@ -117,6 +125,27 @@ def test_a_failing_response_raises_before_anything_is_returned_for_loading(tmp_p
     recording_stage_response(monkeypatch, fail="2008.zip")
     with pytest.raises(FlatFileError, match="2008.zip is broken"):
         stage_step.stage_responses(fetched_responses([1_000, 1_000, 1_000]), tmp_path, "1GB")
+
+
+def test_a_failure_while_responses_wait_in_the_queue_ends_the_staging(tmp_path, monkeypatch):
+    """Big responses stage one by one: when the first fails, the third still waits in the queue
+    (the second holds the one staging thread for a second), and leaving cancels it. CI once hung
+    here: a cancelled job that no thread takes from the queue never counts as done for wait()."""
+    recording_stage_response(monkeypatch, fail="2008.zip", hold={"2009.zip": 1.0})
+    big = stage_step.SMALL_RESPONSE_BYTES + 1
+    raised: list[BaseException] = []
+
+    def stage_three() -> None:
+        try:
+            stage_step.stage_responses(fetched_responses([big, big, big]), tmp_path, "1GB")
+        except BaseException as error:  # kept for the assertion below
+            raised.append(error)
+
+    staging = threading.Thread(target=stage_three, daemon=True)
+    staging.start()
+    staging.join(timeout=30)
+    assert not staging.is_alive(), "staging did not end within 30 s of the failure"
+    assert [str(error) for error in raised] == ["2008.zip is broken"]
 
 
 def test_each_response_is_staged_while_the_later_requests_are_still_in_flight(settings, genesis, token_client, monkeypatch):

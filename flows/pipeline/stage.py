@@ -132,12 +132,15 @@ class ResponseStager:
             self.shares.stop()
             self.pool.shutdown(wait=False, cancel_futures=True)
             # Again until every staging has ended: an interrupt between two of its queries is lost.
+            # Asked by done(), not by wait()'s answer: wait() counts a job that shutdown cancelled
+            # as not done for ever (no worker takes it from the queue to mark it), which hung here.
             while True:
                 with self.lock:
                     interrupt_staging(self.threads)
-                    jobs = list(self.jobs.values())
-                if not wait(jobs, timeout=INTERRUPT_EVERY_SECONDS).not_done:
+                    running = [job for job in self.jobs.values() if not job.done()]
+                if not running:
                     break
+                wait(running, timeout=INTERRUPT_EVERY_SECONDS)
         self.pool.shutdown(wait=True)
 
     def submit(self, item: "FetchedRequest") -> None:
