@@ -16,15 +16,16 @@ from typing import Annotated, Any
 
 import typer
 
+from flows.console import EXIT_INTERRUPTED
 from flows.errors import EXIT_ERROR, EXIT_TEMPORARY, EXIT_USAGE, EXPECTED_ERRORS, ExportwatchError, TemporaryError
 from flows.orchestration.prefect_env import configure_prefect, send_pending_logs_and_events
 from flows.text_output import OutputFormat, write_rows
 
-EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
 INTERRUPTED = (
     "interrupted: the run stopped; a load that had not committed left the warehouse as it was "
     "(exportwatch status shows the last loads)."
 )
+INTERRUPTED_BY_CTRL_C = "interrupted (Ctrl-C)."
 BUG_REPORT = (
     "This is a bug in exportwatch, not in your data or configuration: please report it with the traceback above "
     "(exportwatch --version, the command, what you expected) to the project's issue tracker."
@@ -48,9 +49,16 @@ class ExportwatchApp(typer.Typer):
                 sys.stdout.flush()
                 os._exit(code)
             sys.exit(code)
+        except SystemExit as leaving:
+            # Typer ends a command that Ctrl-C stopped outside its own handling (between the start
+            # and the command's first step, say) with exit 130 and no word: say it, as below.
+            typer_exit = leaving.__context__
+            if leaving.code == EXIT_INTERRUPTED and isinstance(getattr(typer_exit, "__cause__", None), KeyboardInterrupt):
+                print(INTERRUPTED_BY_CTRL_C, file=sys.stderr, flush=True)
+            raise
         except Exception as error:
             if stopped_by_ctrl_c(error):  # DuckDB stopped a query for Ctrl-C in a command without its own message
-                print("interrupted (Ctrl-C).", file=sys.stderr, flush=True)
+                print(INTERRUPTED_BY_CTRL_C, file=sys.stderr, flush=True)
                 sys.exit(EXIT_INTERRUPTED)
             import traceback  # only for a bug: the module costs start-up time of every command
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from importlib.metadata import entry_points
 
 import duckdb
 import pytest
@@ -306,6 +307,46 @@ def heeding_ctrl_c() -> None:
     """In the child before it starts: SIGINT as in a terminal. Under nohup or in a shell's background
     job the test runner ignores SIGINT, and a child would inherit that and never see the Ctrl-C."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize(
+    "module, args, line",
+    [
+        # while the console script imports the command line (Typer): the first tenth of a second
+        ("flows.cli", ["--version"], "interrupted (Ctrl-C) while starting; nothing was done."),
+        # in a command before its own handling begins, where Typer would exit 130 without a word
+        ("warehouse.queries", ["status"], "interrupted (Ctrl-C)."),
+    ],
+)
+def test_ctrl_c_while_a_command_starts_is_one_line_not_a_traceback(tmp_path, module, args, line):
+    """A real SIGINT, sent by the command's own process as it imports `module`."""
+    script = f"""
+import os, signal, sys
+from importlib.abc import MetaPathFinder
+
+
+class CtrlCOnImport(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, CtrlCOnImport())
+sys.argv = ["exportwatch", *{args!r}]
+from flows.console import main
+
+main()
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path, preexec_fn=heeding_ctrl_c
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", line + "\n")
+
+
+def test_the_console_script_is_the_guarded_entry_point():
+    (script,) = entry_points(group="console_scripts", name="exportwatch")
+    assert script.value == "flows.console:main"
 
 
 @pytest.mark.slow
