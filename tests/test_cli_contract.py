@@ -380,20 +380,25 @@ def test_ctrl_c_during_an_update_stops_within_seconds_and_leaves_nothing(tmp_pat
         assert query(db, "SELECT count(*) FROM observations") == [(0,)]
 
 
+def start_load(flat, db, archive) -> subprocess.Popen:
+    """`exportwatch load` of a file in a process that heeds Ctrl-C as in a terminal."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "load", "--db", str(db), str(flat)],
+        env={**os.environ, "EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR": str(archive)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=heeding_ctrl_c,
+    )
+
+
 @pytest.mark.slow
 def test_ctrl_c_during_a_load_stops_with_one_line_and_loads_nothing(tmp_path):
     from benchmarks import generate
 
     flat = generate.write(tmp_path / "51000-0012_flat.csv", 1_000_000)
     db = tmp_path / "w.duckdb"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "load", "--db", str(db), str(flat)],
-        env={**__import__("os").environ, "EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR": str(tmp_path / "raw")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=heeding_ctrl_c,
-    )
+    process = start_load(flat, db, tmp_path / "raw")
     staging = db.parent / (db.name + ".staging")
     deadline = time.monotonic() + 120
     while not staging.exists() and time.monotonic() < deadline:  # the run has begun: the lock is held
@@ -419,14 +424,7 @@ def test_ctrl_c_while_duckdb_reads_a_zip_stops_the_load_with_one_line(tmp_path):
 
     flat = generate.write(tmp_path / "51000-0012_flat.zip", 1_000_000)
     db = tmp_path / "w.duckdb"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "load", "--db", str(db), str(flat)],
-        env={**__import__("os").environ, "EXPORTWATCH_WAREHOUSE__ARCHIVE_DIR": str(tmp_path / "raw")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=heeding_ctrl_c,
-    )
+    process = start_load(flat, db, tmp_path / "raw")
     staging = db.parent / (db.name + ".staging")
     deadline = time.monotonic() + 120
     # The member streams into DuckDB through a named pipe while DuckDB reads it (flows/pipeline/flat_zip.py).
